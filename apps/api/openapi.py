@@ -1,0 +1,148 @@
+"""/api/v1/openapi.json: an OpenAPI 3.0 document for the request's project and actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.context import request_context
+from apps.kernel.kernel import Kernel, ObjectRuntime
+from apps.security.access import object_access
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+LIST_PARAMETERS = [
+    {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 0},
+     "description": "page size (alias limit), capped by the server"},
+    {"name": "skip", "in": "query", "schema": {"type": "integer", "minimum": 0},
+     "description": "rows to skip (alias offset)"},
+    {"name": "sort", "in": "query", "schema": {"type": "string"},
+     "description": "fields, '-' for descending (alias orderBy)"},
+    {"name": "select", "in": "query", "schema": {"type": "string"},
+     "description": "comma-separated fields (alias fields)"},
+    {"name": "filter", "in": "query", "schema": {"type": "string"},
+     "description": "JSON filter, Mongo-style or array form (alias where)"},
+    {"name": "expand", "in": "query", "schema": {"type": "string"}},
+    {"name": "search", "in": "query", "schema": {"type": "string"}},
+    {"name": "count", "in": "query", "schema": {"type": "boolean"}},
+]  # fmt: skip
+SYSTEM_PROPERTIES = {
+    "id": {"type": "string", "readOnly": True},
+    "owner_id": {"type": "integer", "nullable": True},
+    "created_by": {"type": "integer", "nullable": True, "readOnly": True},
+    "updated_by": {"type": "integer", "nullable": True, "readOnly": True},
+    "created_at": {"type": "string", "format": "date-time", "readOnly": True},
+    "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
+}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): _json(ERROR, "error") for s in statuses}
+
+
+def object_schema(runtime: ObjectRuntime, readable: frozenset[str]) -> dict[str, Any]:
+    properties = dict(SYSTEM_PROPERTIES)
+    required = []
+    for name, field in runtime.fields.items():
+        if name not in readable or not field.type.returned:
+            continue
+        schema = dict(field.type.openapi_schema(field.definition))
+        if field.type.computed:
+            schema["readOnly"] = True
+        if field.definition.label:
+            schema.setdefault("title", field.definition.label)
+        properties[name] = schema
+        if field.definition.required and not field.type.computed:
+            required.append(name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def object_paths(runtime: ObjectRuntime) -> dict[str, Any]:
+    name = runtime.name
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    record = {"type": "object", "properties": {
+        "object": {"type": "string"}, "id": {"type": "string"}, "record": ref}}
+    listing = {"type": "object", "properties": {
+        "object": {"type": "string"}, "records": {"type": "array", "items": ref},
+        "total": {"type": "integer", "nullable": True}, "hasMore": {"type": "boolean"}}}
+    record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    tag = [name]
+    return {
+        f"/api/v1/data/{name}": {
+            "get": {"tags": tag, "operationId": f"list_{name}", "parameters": LIST_PARAMETERS,
+                    "responses": {"200": _json(listing), **_errors(400, 401, 403)}},
+            "post": {"tags": tag, "operationId": f"create_{name}",
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": ref}}},
+                     "responses": {"201": _json(record), **_errors(400, 401, 403)}},
+        },
+        f"/api/v1/data/{name}/query": {
+            "post": {"tags": tag, "operationId": f"query_{name}",
+                     "requestBody": {"content": {"application/json": {"schema": {
+                         "type": "object"}}}},
+                     "responses": {"200": _json(listing), **_errors(400, 401, 403)}},
+        },
+        f"/api/v1/data/{name}/{{id}}": {
+            "parameters": [record_id],
+            "get": {"tags": tag, "operationId": f"get_{name}",
+                    "responses": {"200": _json(record), **_errors(401, 404)}},
+            "patch": {"tags": tag, "operationId": f"update_{name}",
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": ref}}},
+                      "responses": {"200": _json(record), **_errors(400, 401, 403, 404)}},
+            "delete": {"tags": tag, "operationId": f"delete_{name}",
+                       "responses": {"200": _json({"type": "object"}),
+                                     **_errors(401, 403, 404, 409)}},
+        },
+    }
+
+
+def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Error": {"type": "object", "required": ["error", "code"],
+                                         "properties": {
+        "error": {"type": "string"}, "code": {"type": "string"}, "field": {"type": "string"},
+        "fields": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "code": {"type": "string"},
+            "message": {"type": "string"}}}}}}}
+    for runtime in kernel.objects.values():
+        readable = readable_of(runtime)
+        if readable is None:
+            continue
+        paths.update(object_paths(runtime))
+        schemas[runtime.name] = object_schema(runtime, readable)
+    manifest = kernel.artifact.manifest
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": manifest.name or kernel.project_name,
+                 "version": f"{manifest.version or '0'} (v{kernel.version_number})"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+        "security": [{"bearer": []}, {"apiKey": []}],
+    }
+
+
+class OpenAPIView(APIView):
+    def get(self, request: Request) -> Response:
+        ctx = request_context(request)
+
+        def readable_of(runtime: ObjectRuntime) -> frozenset[str] | None:
+            access = object_access(ctx, runtime)
+            return access.readable if access.can_read else None
+
+        return Response(build_document(ctx.kernel, readable_of))

@@ -1,0 +1,21 @@
+"""Routes of /api/v1."""
+
+from django.urls import path, re_path
+
+from apps.api import auth, meta, openapi, views
+
+OBJECT = r"(?P<object_name>[a-z][a-z0-9_]{0,62})"
+
+urlpatterns = [
+    path("auth/sign-in/email", auth.SignInEmailView.as_view()),
+    path("auth/sign-out", auth.SignOutView.as_view()),
+    path("auth/session", auth.SessionView.as_view()),
+    path("meta/objects", meta.MetaObjectsView.as_view()),
+    re_path(rf"^meta/objects/{OBJECT}$", meta.MetaObjectView.as_view()),
+    path("openapi.json", openapi.OpenAPIView.as_view()),
+    re_path(rf"^data/{OBJECT}$", views.ObjectCollectionView.as_view()),
+    re_path(rf"^data/{OBJECT}/query$", views.ObjectQueryView.as_view()),
+    re_path(rf"^data/{OBJECT}/(?P<operation>createMany|updateMany|deleteMany|batch)$",
+            views.ObjectBatchView.as_view()),
+    re_path(rf"^data/{OBJECT}/(?P<record_id>[^/]{{1,64}})$", views.ObjectRecordView.as_view()),
+]

@@ -1,0 +1,57 @@
+"""datetime: an aware DateTimeField in UTC; wire format `YYYY-MM-DDTHH:MM:SS.sssZ` (JS toISOString).
+
+A string without offset is taken as UTC; `Z` and `+hh:mm` offsets are accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from apps.fieldtypes.base import NOW
+from apps.fieldtypes.registry import register
+from apps.fieldtypes.types._temporal import TemporalFamily
+
+if TYPE_CHECKING:
+    from apps.artifact.models import Field
+
+UTC = dt.UTC
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """The same instant in UTC; a naive value is taken as UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_iso_z(value: dt.datetime) -> str:
+    """`2024-05-01T09:30:00.000Z`: UTC, milliseconds, like JavaScript's toISOString."""
+    value = as_utc(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+@register
+class DateTimeType(TemporalFamily):
+    name = "datetime"
+    storage = "datetime"
+    django_field = models.DateTimeField
+    pattern = re.compile(
+        r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?"
+    )
+    error_code = "invalid_datetime"
+    expected = "an ISO-8601 date-time"
+    json_format = "date-time"
+    dynamic_defaults = {"now": NOW}
+
+    def parse(self, text: str) -> dt.datetime:
+        return as_utc(dt.datetime.fromisoformat(text))
+
+    def from_python(self, value: Any) -> dt.datetime | None:
+        return as_utc(value) if isinstance(value, dt.datetime) else None
+
+    def to_wire(self, field: Field, value: Any) -> str | None:
+        return to_iso_z(value) if value is not None else None

@@ -1,0 +1,112 @@
+"""Rows -> wire records: values() reads, per-field converters, formulas and expand.
+
+A Serializer is prepared once per request from the kernel's precompiled column lists;
+reading a page is one SELECT plus one per expanded lookup, never one per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from apps.kernel.kernel import ObjectRuntime
+from apps.objectql import computed
+from apps.objectql.exceptions import InvalidField
+from apps.objectql.resolver import SYSTEM_FIELD_DEFS
+from apps.projects.context import Context
+from apps.security.access import Access, object_access
+
+USER_EXPAND_COLUMNS = ("id", "email", "first_name", "last_name", "username")
+
+
+class Serializer:
+    """Reads and renders the selected fields of one object for one actor."""
+
+    def __init__(self, ctx: Context, runtime: ObjectRuntime, access: Access,
+                 names: list[str], expand: list[str]) -> None:
+        self.ctx = ctx
+        self.runtime = runtime
+        self.access = access
+        self.columns = [
+            n for n in names
+            if n in SYSTEM_FIELD_DEFS or (runtime.fields[n].stored and runtime.fields[n].type.returned)
+        ]
+        self.summaries = [n for n in names if n in runtime.fields
+                          and runtime.fields[n].definition.type == "summary"]
+        wanted = set(names)
+        self.converters = [(c, f) for c, f in runtime.converters if c in wanted]
+        programs = runtime.plans.get("formulas")
+        if programs is None:
+            programs = runtime.plans["formulas"] = computed.formula_programs(runtime)
+        self.formulas = {n: p for n, p in programs.items() if n in wanted}
+        self.expand = self._check_expand(expand, wanted)
+
+    @classmethod
+    def for_request(cls, ctx: Context, runtime: ObjectRuntime, access: Access,
+                    names: list[str], expand: list[str]) -> Serializer:
+        return cls(ctx, runtime, access, names, expand)
+
+    def _check_expand(self, expand: list[str], wanted: set[str]) -> list[str]:
+        for name in expand:
+            field = self.runtime.fields.get(name)
+            if field is None or name not in self.access.readable or not field.type.relational:
+                raise InvalidField(f"'{name}' is not an expandable lookup field", field=name)
+        return [name for name in expand if name in wanted]
+
+    def fetch(self, rows: QuerySet, offset: int, limit: int) -> list[dict[str, Any]]:
+        if self.summaries:
+            rows = rows.annotate(**computed.summary_annotations(
+                self.ctx.kernel, self.runtime, self.summaries))
+        return list(rows.values(*self.columns, *self.summaries)[offset: offset + limit])
+
+    def render(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            for column, convert in self.converters:
+                value = row.get(column)
+                if value is not None:
+                    row[column] = convert(value)
+        if self.formulas:
+            for row in rows:
+                computed.evaluate_formulas(self.formulas, row)
+        for name in self.expand:
+            self._expand(rows, name)
+        return rows
+
+    def render_one(self, row: dict[str, Any]) -> dict[str, Any]:
+        return self.render([row])[0]
+
+    def _expand(self, rows: list[dict[str, Any]], name: str) -> None:
+        field = self.runtime.fields[name]
+        ids: set[Any] = set()
+        for row in rows:
+            value = row.get(name)
+            if isinstance(value, list):
+                ids.update(value)
+            elif value is not None:
+                ids.add(value)
+        if not ids:
+            return
+        if field.target is None:
+            found = {u["id"]: u for u in get_user_model()._base_manager.filter(pk__in=ids)
+                     .values(*USER_EXPAND_COLUMNS)}
+        else:
+            target = self.ctx.kernel.object(field.target)
+            target_access = object_access(self.ctx, target)
+            if not target_access.can_read:
+                return
+            from apps.objectql.query import scoped, selected_fields
+            from apps.objectql.params import QuerySpec
+
+            nested = Serializer(self.ctx, target, target_access,
+                                selected_fields(target, target_access, QuerySpec(top=0)), [])
+            found = {r["id"]: r for r in nested.render(
+                nested.fetch(scoped(self.ctx, target, target_access).filter(pk__in=ids), 0,
+                             len(ids)))}
+        for row in rows:
+            value = row.get(name)
+            if isinstance(value, list):
+                row[name] = [found.get(item, item) for item in value]
+            elif value is not None:
+                row[name] = found.get(value, value)

@@ -1,0 +1,223 @@
+"""Secured writes: create, update, delete and batches, each in one transaction with audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError, RestrictedError
+from django.utils import timezone
+
+from apps.audit import record as audit
+from apps.kernel.kernel import Kernel, ObjectRuntime
+from apps.objectql.exceptions import Conflict, Forbidden, RecordNotFound, ValidationFailed
+from apps.objectql.models import Sequence
+from apps.objectql.params import QuerySpec
+from apps.objectql.query import get_record, scoped
+from apps.objectql.validate import clean_payload, problem
+from apps.projects.context import Context
+from apps.security.access import Access, object_access
+
+REDACTED_TYPES = frozenset({"password", "secret"})
+
+
+def _runtime(ctx: Context, object_name: str) -> ObjectRuntime:
+    kernel: Kernel = ctx.kernel
+    return kernel.object(object_name)
+
+
+def _redacted(runtime: ObjectRuntime) -> list[str]:
+    return [n for n, f in runtime.fields.items() if f.definition.type in REDACTED_TYPES]
+
+
+def _check_references(ctx: Context, runtime: ObjectRuntime, values: dict[str, Any],
+                      prefix: str = "") -> None:
+    problems = []
+    for name, target_name in runtime.lookups.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        wanted = set(value) if isinstance(value, list) else {value}
+        target = ctx.kernel.object(target_name)
+        found = set(target.model._base_manager.filter(pk__in=wanted).values_list("pk", flat=True))
+        missing = sorted(wanted - found)
+        if missing:
+            problems.append(problem(prefix + name, "invalid_reference",
+                                    f"no {target_name} with id {', '.join(map(str, missing))}"))
+    if problems:
+        raise ValidationFailed("validation failed", fields=problems)
+
+
+def _next_number(ctx: Context, runtime: ObjectRuntime, field_name: str) -> int:
+    key = f"{ctx.kernel.project_name}.{runtime.name}.{field_name}"
+    sequence, _ = Sequence.objects.select_for_update().get_or_create(key=key)
+    Sequence.objects.filter(pk=sequence.pk).update(value=F("value") + 1)
+    return sequence.value + 1
+
+
+def _insert(ctx: Context, runtime: ObjectRuntime, access: Access, data: Any,
+            prefix: str = "") -> str:
+    if not access.can_create:
+        raise Forbidden(f"you may not create {runtime.name}")
+    values = clean_payload(runtime, access, data, creating=True, prefix=prefix)
+    _check_references(ctx, runtime, values, prefix)
+    now = timezone.now()
+    for name in runtime.autonumbers:
+        field = runtime.fields[name]
+        values[name] = field.type.format_number(field.definition,
+                                                _next_number(ctx, runtime, name), now)
+    values.setdefault("owner_id", ctx.user_id)
+    values.update(created_at=now, updated_at=now, created_by=ctx.user_id, updated_by=ctx.user_id)
+    instance = runtime.model(**values)
+    try:
+        with transaction.atomic():
+            instance.save(force_insert=True)
+    except IntegrityError as error:
+        raise _integrity(runtime, error, prefix) from None
+    audit.record(ctx, "create", object_name=runtime.name, record_id=instance.pk,
+                 changes=audit.diff(None, values, _redacted(runtime)))
+    return instance.pk
+
+
+def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> ValidationFailed:
+    text = str(error).lower()
+    for name, field in runtime.fields.items():
+        if field.definition.unique and name in text:
+            return ValidationFailed("validation failed", fields=[
+                problem(prefix + name, "unique", f"another {runtime.name} has this {name}")])
+    return ValidationFailed(f"the record violates a constraint: {error}")
+
+
+def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
+    runtime = _runtime(ctx, object_name)
+    access = object_access(ctx, runtime)
+    with transaction.atomic():
+        record_id = _insert(ctx, runtime, access, data)
+    return get_record(ctx, object_name, record_id, QuerySpec(top=1))
+
+
+def _locked_row(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str,
+                columns: list[str]) -> dict[str, Any]:
+    rows = scoped(ctx, runtime, access).filter(pk=str(record_id))
+    if access.write_scope is not None:
+        rows = rows.filter(access.write_scope)
+    row = rows.select_for_update().values(*columns).first()
+    if row is None:
+        raise RecordNotFound(f"{runtime.name} '{record_id}' not found")
+    return row
+
+
+def _update(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str, data: Any,
+            prefix: str = "") -> None:
+    if not access.can_edit:
+        raise Forbidden(f"you may not edit {runtime.name}")
+    values = clean_payload(runtime, access, data, creating=False, prefix=prefix)
+    values.pop("id", None)
+    before = _locked_row(ctx, runtime, access, record_id, ["id", *values])
+    _check_references(ctx, runtime, values, prefix)
+    changed = {k: v for k, v in values.items() if before.get(k) != v}
+    if not changed:
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            runtime.model._base_manager.filter(pk=before["id"]).update(
+                **changed, updated_at=now, updated_by=ctx.user_id)
+    except IntegrityError as error:
+        raise _integrity(runtime, error, prefix) from None
+    audit.record(ctx, "update", object_name=runtime.name, record_id=before["id"],
+                 changes=audit.diff({k: before.get(k) for k in changed}, changed,
+                                    _redacted(runtime)))
+
+
+def update_record(ctx: Context, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
+    runtime = _runtime(ctx, object_name)
+    access = object_access(ctx, runtime)
+    with transaction.atomic():
+        _update(ctx, runtime, access, record_id, data)
+    return get_record(ctx, object_name, record_id, QuerySpec(top=1))
+
+
+def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str) -> None:
+    if not access.can_delete:
+        raise Forbidden(f"you may not delete {runtime.name}")
+    before = _locked_row(ctx, runtime, access, record_id, list(runtime.read_columns))
+    instance = runtime.model._base_manager.get(pk=before["id"])
+    try:
+        with transaction.atomic():
+            _, per_model = instance.delete()
+    except (RestrictedError, ProtectedError) as error:
+        blockers = sorted({obj._meta.object_name for obj in error.args[1]}) \
+            if len(error.args) > 1 else []
+        raise Conflict(f"{runtime.name} '{record_id}' is still referenced by "
+                       f"{', '.join(blockers) or 'other records'}") from None
+    cascaded = {label.rsplit(".", 1)[-1]: n for label, n in per_model.items()
+                if n and label.rsplit(".", 1)[-1] != runtime.name}
+    audit.record(ctx, "delete", object_name=runtime.name, record_id=before["id"],
+                 changes=audit.diff(before, None, _redacted(runtime)),
+                 details={"cascaded": cascaded} if cascaded else None)
+
+
+def delete_record(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]:
+    runtime = _runtime(ctx, object_name)
+    access = object_access(ctx, runtime)
+    with transaction.atomic():
+        _delete(ctx, runtime, access, record_id)
+    return {"object": object_name, "id": str(record_id), "success": True}
+
+
+def _batch_items(items: Any, what: str) -> list[Any]:
+    if not isinstance(items, list):
+        raise ValidationFailed(f"{what} must be a JSON array")
+    if len(items) > settings.OS_MAX_BATCH_SIZE:
+        raise ValidationFailed(f"a batch holds at most {settings.OS_MAX_BATCH_SIZE} {what}")
+    return items
+
+
+def create_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
+    runtime = _runtime(ctx, object_name)
+    access = object_access(ctx, runtime)
+    items = _batch_items(records, "records")
+    with transaction.atomic():
+        ids = [_insert(ctx, runtime, access, item, prefix=f"records[{i}].")
+               for i, item in enumerate(items)]
+    return _many(ctx, runtime, ids)
+
+
+def update_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
+    runtime = _runtime(ctx, object_name)
+    access = object_access(ctx, runtime)
+    items = _batch_items(records, "records")
+    ids = []
+    with transaction.atomic():
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise ValidationFailed("validation failed", fields=[
+                    problem(f"records[{i}].id", "required", "each record needs its id")])
+            _update(ctx, runtime, access, item["id"], item, prefix=f"records[{i}].")
+            ids.append(item["id"])
+    return _many(ctx, runtime, ids)
+
+
+def delete_many(ctx: Context, object_name: str, ids: Any) -> dict[str, Any]:
+    runtime = _runtime(ctx, object_name)
+    access = object_access(ctx, runtime)
+    items = _batch_items(ids, "ids")
+    if not all(isinstance(i, str) for i in items):
+        raise ValidationFailed("ids must be strings", field="ids")
+    with transaction.atomic():
+        for record_id in items:
+            _delete(ctx, runtime, access, record_id)
+    return {"object": object_name, "ids": items, "success": True, "count": len(items)}
+
+
+def _many(ctx: Context, runtime: ObjectRuntime, ids: list[str]) -> dict[str, Any]:
+    from apps.objectql.query import list_records
+
+    if not ids:
+        return {"object": runtime.name, "records": [], "count": 0}
+    spec = QuerySpec(top=len(ids), filters=[{"id": {"$in": ids}}], count=False)
+    records = {r["id"]: r for r in list_records(ctx, runtime.name, spec)["records"]}
+    return {"object": runtime.name, "records": [records[i] for i in ids if i in records],
+            "count": len(ids)}

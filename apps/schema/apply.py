@@ -1,0 +1,74 @@
+"""Run a plan's DDL with Django's schema editor on throwaway from/to models.
+
+The editor's own transaction holds every statement (SQLite and PostgreSQL both have
+transactional DDL), so a failure leaves the tables as they were. The caller passes a
+`then` callback that runs inside the same transaction (publishing the version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+from apps.artifact.models import Artifact, Object
+from apps.kernel.factory import build_models
+from apps.schema.plan import Operation
+
+DDL_KINDS = frozenset({"create_object", "drop_object", "add_field", "drop_field", "alter_field"})
+
+
+class SchemaState:
+    """The objects as the database holds them, evolving one operation at a time."""
+
+    def __init__(self, project_name: str, artifact: Artifact | None) -> None:
+        self.project_name = project_name
+        self.objects: dict[str, Object] = {o.name: o for o in artifact.objects} if artifact else {}
+
+    def models(self) -> dict[str, type]:
+        return build_models(self.project_name, list(self.objects.values()))[1]
+
+    def with_field(self, object_name: str, field_name: str, field: Any | None) -> None:
+        obj = self.objects[object_name]
+        fields = dict(obj.fields)
+        if field is None:
+            fields.pop(field_name, None)
+        else:
+            fields[field_name] = field
+        self.objects[object_name] = obj.model_copy(update={"fields": fields})
+
+
+def apply_plan(project_name: str, old: Artifact | None, new: Artifact, plan: list[Operation],
+               then: Callable[[], None] | None = None) -> None:
+    operations = [op for op in plan if op.kind in DDL_KINDS]
+    state = SchemaState(project_name, old)
+    new_objects = {o.name: o for o in new.objects}
+    with connection.schema_editor(atomic=True) as editor:
+        created = [op.object for op in operations if op.kind == "create_object"]
+        if created:
+            for name in created:
+                state.objects[name] = new_objects[name]
+            models = state.models()
+            for name in created:
+                editor.create_model(models[name])
+        for op in operations:
+            if op.kind == "add_field":
+                state.with_field(op.object, op.field, new_objects[op.object].fields[op.field])
+                model = state.models()[op.object]
+                editor.add_field(model, model._meta.get_field(op.field))
+            elif op.kind == "alter_field":
+                before = state.models()[op.object]
+                state.with_field(op.object, op.field, new_objects[op.object].fields[op.field])
+                after = state.models()[op.object]
+                editor.alter_field(after, before._meta.get_field(op.field),
+                                   after._meta.get_field(op.field), strict=False)
+            elif op.kind == "drop_field":
+                model = state.models()[op.object]
+                editor.remove_field(model, model._meta.get_field(op.field))
+                state.with_field(op.object, op.field, None)
+            elif op.kind == "drop_object":
+                editor.delete_model(state.models()[op.object])
+                del state.objects[op.object]
+        if then is not None:
+            then()
