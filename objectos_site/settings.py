@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.objectql",
     "apps.schema",
     "apps.api",
+    "apps.ops",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = OS_DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OS_MAX_BODY_BYTES", 5 * 1024 * 1024))

@@ -43,19 +43,25 @@ class SignInEmailView(APIView):
         if problems:
             raise ValidationFailed("validation failed", fields=problems)
         route = request._request.route
-        ctx = Context(request_id=request._request.request_id, project_id=route.project_id,
-                      project_name=route.project_name, ip=client_ip(request),
-                      user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        ctx = Context(
+            request_id=request._request.request_id,
+            project_id=route.project_id,
+            project_name=route.project_name,
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         email = body["email"].strip().lower()
         user = authenticate(request._request, username=email, password=body["password"])
         if user is None or not is_member(user, route.project_id):
             audit.record(ctx, "auth.sign_in_failed", details={"email": email})
-            return Response({"error": "invalid email or password", "code": "UNAUTHENTICATED"},
-                            status=401)
+            return Response(
+                {"error": "invalid email or password", "code": "UNAUTHENTICATED"}, status=401
+            )
         raw = AuthToken.generate()
         expires = timezone.now() + timedelta(seconds=settings.OS_TOKEN_TTL_SECONDS)
-        AuthToken.objects.create(key_hash=hash_secret(raw), user=user,
-                                 project_id=route.project_id, expires_at=expires)
+        AuthToken.objects.create(
+            key_hash=hash_secret(raw), user=user, project_id=route.project_id, expires_at=expires
+        )
         ctx.user = user
         audit.record(ctx, "auth.sign_in", details={"method": "email"})
         return Response({"token": raw, "expiresAt": expires, "user": user_body(user)})

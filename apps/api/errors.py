@@ -25,8 +25,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ObjectNotFound):
         return error_response(404, "OBJECT_NOT_FOUND", str(exc))
     if isinstance(exc, NoPublishedVersion):
-        return error_response(503, "NO_PUBLISHED_VERSION",
-                              f"project '{exc}' has no published artifact version")
+        return error_response(
+            503, "NO_PUBLISHED_VERSION", f"project '{exc}' has no published artifact version"
+        )
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         response = error_response(401, "UNAUTHENTICATED", str(exc.detail))
         if getattr(exc, "auth_header", None):

@@ -23,7 +23,8 @@ def describe_object(runtime: ObjectRuntime, readable: frozenset[str]) -> dict[st
         if name not in readable:
             continue
         fields[name] = field.definition.model_dump(
-            by_alias=True, exclude_none=True, exclude=SKIPPED_FIELD_KEYS, mode="json")
+            by_alias=True, exclude_none=True, exclude=SKIPPED_FIELD_KEYS, mode="json"
+        )
     return {
         "name": runtime.name,
         "label": definition.label,

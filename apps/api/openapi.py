@@ -69,51 +69,90 @@ def object_schema(runtime: ObjectRuntime, readable: frozenset[str]) -> dict[str,
 def object_paths(runtime: ObjectRuntime) -> dict[str, Any]:
     name = runtime.name
     ref = {"$ref": f"#/components/schemas/{name}"}
-    record = {"type": "object", "properties": {
-        "object": {"type": "string"}, "id": {"type": "string"}, "record": ref}}
-    listing = {"type": "object", "properties": {
-        "object": {"type": "string"}, "records": {"type": "array", "items": ref},
-        "total": {"type": "integer", "nullable": True}, "hasMore": {"type": "boolean"}}}
+    record = {
+        "type": "object",
+        "properties": {"object": {"type": "string"}, "id": {"type": "string"}, "record": ref},
+    }
+    listing = {
+        "type": "object",
+        "properties": {
+            "object": {"type": "string"},
+            "records": {"type": "array", "items": ref},
+            "total": {"type": "integer", "nullable": True},
+            "hasMore": {"type": "boolean"},
+        },
+    }
     record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     tag = [name]
     return {
         f"/api/v1/data/{name}": {
-            "get": {"tags": tag, "operationId": f"list_{name}", "parameters": LIST_PARAMETERS,
-                    "responses": {"200": _json(listing), **_errors(400, 401, 403)}},
-            "post": {"tags": tag, "operationId": f"create_{name}",
-                     "requestBody": {"required": True,
-                                     "content": {"application/json": {"schema": ref}}},
-                     "responses": {"201": _json(record), **_errors(400, 401, 403)}},
+            "get": {
+                "tags": tag,
+                "operationId": f"list_{name}",
+                "parameters": LIST_PARAMETERS,
+                "responses": {"200": _json(listing), **_errors(400, 401, 403)},
+            },
+            "post": {
+                "tags": tag,
+                "operationId": f"create_{name}",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                "responses": {"201": _json(record), **_errors(400, 401, 403)},
+            },
         },
         f"/api/v1/data/{name}/query": {
-            "post": {"tags": tag, "operationId": f"query_{name}",
-                     "requestBody": {"content": {"application/json": {"schema": {
-                         "type": "object"}}}},
-                     "responses": {"200": _json(listing), **_errors(400, 401, 403)}},
+            "post": {
+                "tags": tag,
+                "operationId": f"query_{name}",
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": _json(listing), **_errors(400, 401, 403)},
+            },
         },
         f"/api/v1/data/{name}/{{id}}": {
             "parameters": [record_id],
-            "get": {"tags": tag, "operationId": f"get_{name}",
-                    "responses": {"200": _json(record), **_errors(401, 404)}},
-            "patch": {"tags": tag, "operationId": f"update_{name}",
-                      "requestBody": {"required": True,
-                                      "content": {"application/json": {"schema": ref}}},
-                      "responses": {"200": _json(record), **_errors(400, 401, 403, 404)}},
-            "delete": {"tags": tag, "operationId": f"delete_{name}",
-                       "responses": {"200": _json({"type": "object"}),
-                                     **_errors(401, 403, 404, 409)}},
+            "get": {
+                "tags": tag,
+                "operationId": f"get_{name}",
+                "responses": {"200": _json(record), **_errors(401, 404)},
+            },
+            "patch": {
+                "tags": tag,
+                "operationId": f"update_{name}",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                "responses": {"200": _json(record), **_errors(400, 401, 403, 404)},
+            },
+            "delete": {
+                "tags": tag,
+                "operationId": f"delete_{name}",
+                "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404, 409)},
+            },
         },
     }
 
 
 def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"Error": {"type": "object", "required": ["error", "code"],
-                                         "properties": {
-        "error": {"type": "string"}, "code": {"type": "string"}, "field": {"type": "string"},
-        "fields": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "code": {"type": "string"},
-            "message": {"type": "string"}}}}}}}
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["error", "code"],
+            "properties": {
+                "error": {"type": "string"},
+                "code": {"type": "string"},
+                "field": {"type": "string"},
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    }
     for runtime in kernel.objects.values():
         readable = readable_of(runtime)
         if readable is None:
@@ -123,8 +162,10 @@ def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
     manifest = kernel.artifact.manifest
     return {
         "openapi": "3.0.3",
-        "info": {"title": manifest.name or kernel.project_name,
-                 "version": f"{manifest.version or '0'} (v{kernel.version_number})"},
+        "info": {
+            "title": manifest.name or kernel.project_name,
+            "version": f"{manifest.version or '0'} (v{kernel.version_number})",
+        },
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -12,8 +12,9 @@ from rest_framework.parsers import BaseParser
 class ORJSONParser(BaseParser):
     media_type = "application/json"
 
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict | None = None) -> Any:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
+    ) -> Any:
         try:
             return orjson.loads(stream.read())
         except orjson.JSONDecodeError as error:

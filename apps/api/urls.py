@@ -15,7 +15,9 @@ urlpatterns = [
     path("openapi.json", openapi.OpenAPIView.as_view()),
     re_path(rf"^data/{OBJECT}$", views.ObjectCollectionView.as_view()),
     re_path(rf"^data/{OBJECT}/query$", views.ObjectQueryView.as_view()),
-    re_path(rf"^data/{OBJECT}/(?P<operation>createMany|updateMany|deleteMany|batch)$",
-            views.ObjectBatchView.as_view()),
+    re_path(
+        rf"^data/{OBJECT}/(?P<operation>createMany|updateMany|deleteMany|batch)$",
+        views.ObjectBatchView.as_view(),
+    ),
     re_path(rf"^data/{OBJECT}/(?P<record_id>[^/]{{1,64}})$", views.ObjectRecordView.as_view()),
 ]

@@ -39,8 +39,9 @@ class ObjectCollectionView(APIView):
     def post(self, request: Request, object_name: str) -> Response:
         ctx = request_context(request)
         ctx.kernel.object(object_name)
-        return Response(write.create_record(ctx, object_name, _body(request)),
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            write.create_record(ctx, object_name, _body(request)), status=status.HTTP_201_CREATED
+        )
 
 
 class ObjectRecordView(APIView):
@@ -97,11 +98,15 @@ class ObjectBatchView(APIView):
         if operation == "batch":
             if not isinstance(body, dict):
                 raise ValidationFailed("the body must be a JSON object")
-            operation = {"create": "createMany", "update": "updateMany",
-                         "delete": "deleteMany"}.get(body.get("operation"), "")
+            operation = {
+                "create": "createMany",
+                "update": "updateMany",
+                "delete": "deleteMany",
+            }.get(body.get("operation"), "")
             if not operation:
-                raise ValidationFailed("operation must be create, update or delete",
-                                       field="operation")
+                raise ValidationFailed(
+                    "operation must be create, update or delete", field="operation"
+                )
         if operation == "createMany":
             result = write.create_many(ctx, object_name, _field(body, "records", "data"))
             return Response(result, status=status.HTTP_201_CREATED)

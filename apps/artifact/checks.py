@@ -131,9 +131,11 @@ def _quoted(values: list[str]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-def _duplicate_objects(artifact: Artifact) -> Iterator[Issue]:
+def _duplicate_objects(parts: Parts) -> Iterator[Issue]:
     first: dict[str, int] = {}
-    for index, obj in enumerate(artifact.objects):
+    for index, obj in enumerate(parts.objects):
+        if obj is None:
+            continue
         if obj.name in first:
             yield Issue(
                 json_path(("objects", index, "name")),
@@ -143,7 +145,7 @@ def _duplicate_objects(artifact: Artifact) -> Iterator[Issue]:
             first[obj.name] = index
 
 
-def _object_issues(index: int, obj: Object, objects: dict[str, Object]) -> Iterator[Issue]:
+def _object_issues(index: int, obj: Object, objects: dict[str, Object | None]) -> Iterator[Issue]:
     for name, field in obj.fields.items():
         at = ("objects", index, "fields", name)
         if field.type in RELATION_TYPES:
@@ -164,7 +166,7 @@ def _object_issues(index: int, obj: Object, objects: dict[str, Object]) -> Itera
 
 
 def _relation_issues(
-    at: tuple[Any, ...], obj: Object, field: Field, objects: dict[str, Object]
+    at: tuple[Any, ...], obj: Object, field: Field, objects: dict[str, Object | None]
 ) -> Iterator[Issue]:
     target = field.reference
     if target is None:
@@ -182,18 +184,20 @@ def _relation_issues(
 
 
 def _summary_issues(
-    at: tuple[Any, ...], obj: Object, field: Field, objects: dict[str, Object]
+    at: tuple[Any, ...], obj: Object, field: Field, objects: dict[str, Object | None]
 ) -> Iterator[Issue]:
     summary = field.summary_operations
     if summary is None:
         yield Issue(json_path(at), "a summary field needs `summaryOperations`")
         return
-    child = objects.get(summary.object)
-    if child is None:
+    if summary.object not in objects:
         yield Issue(
             json_path((*at, "summaryOperations", "object")),
             f"summary of unknown object '{summary.object}'",
         )
+        return
+    child = objects[summary.object]
+    if child is None:
         return
     if summary.field is not None and summary.field not in child.fields:
         yield Issue(
@@ -222,9 +226,12 @@ def _choice_issues(at: tuple[Any, ...], field: Field) -> Iterator[Issue]:
     default = field.default_value
     if default is None or not seen:
         return
-    defaults = default if isinstance(default, list) else [default]
-    for value in defaults:
-        if not isinstance(value, str | int | float) or str(value) not in seen:
+    for value in default if isinstance(default, list) else [default]:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, str | int | float)
+            or str(value) not in seen
+        ):
             yield Issue(
                 json_path((*at, "defaultValue")),
                 f"default value {value!r} is not one of the options ({_quoted(field.option_values)})",
@@ -232,14 +239,19 @@ def _choice_issues(at: tuple[Any, ...], field: Field) -> Iterator[Issue]:
             return
 
 
-def _seed_issues(artifact: Artifact, objects: dict[str, Object]) -> Iterator[Issue]:
-    for index, seed in enumerate(artifact.data):
-        obj = objects.get(seed.object)
-        if obj is None:
+def _seed_issues(parts: Parts, objects: dict[str, Object | None]) -> Iterator[Issue]:
+    for index, seed in enumerate(parts.data):
+        if seed is None:
+            continue
+        if seed.object not in objects:
             if not _is_system_object(seed.object):
                 yield Issue(
-                    json_path(("data", index, "object")), f"seed data for unknown object '{seed.object}'"
+                    json_path(("data", index, "object")),
+                    f"seed data for unknown object '{seed.object}'",
                 )
+            continue
+        obj = objects[seed.object]
+        if obj is None:
             continue
         known = set(obj.fields) | set(SYSTEM_FIELD_NAMES)
         keys = [seed.external_id] if isinstance(seed.external_id, str) else seed.external_id or []
@@ -258,10 +270,17 @@ def _seed_issues(artifact: Artifact, objects: dict[str, Object]) -> Iterator[Iss
                     )
 
 
-def _position_issues(artifact: Artifact) -> Iterator[Issue]:
-    names = [position.name for position in artifact.positions]
+def _position_names(parts: Parts) -> set[str]:
+    names = {position.name for position in parts.positions if position is not None}
+    return names | parts.unchecked_positions
+
+
+def _position_issues(parts: Parts) -> Iterator[Issue]:
+    names = _position_names(parts)
     seen: set[str] = set()
-    for index, position in enumerate(artifact.positions):
+    for index, position in enumerate(parts.positions):
+        if position is None:
+            continue
         if position.name in seen:
             yield Issue(
                 json_path(("positions", index, "name")),
@@ -275,10 +294,12 @@ def _position_issues(artifact: Artifact) -> Iterator[Issue]:
             )
 
 
-def _permission_issues(artifact: Artifact, objects: dict[str, Object]) -> Iterator[Issue]:
-    positions = {position.name for position in artifact.positions}
+def _permission_issues(parts: Parts, objects: dict[str, Object | None]) -> Iterator[Issue]:
+    positions = _position_names(parts)
     seen: set[str] = set()
-    for index, permission_set in enumerate(artifact.permissions):
+    for index, permission_set in enumerate(parts.permissions):
+        if permission_set is None:
+            continue
         at = ("permissions", index)
         if permission_set.name in seen:
             yield Issue(
@@ -304,21 +325,23 @@ def _permission_issues(artifact: Artifact, objects: dict[str, Object]) -> Iterat
                     )
 
 
-def _field_rule_problem(key: str, objects: dict[str, Object]) -> str | None:
+def _field_rule_problem(key: str, objects: dict[str, Object | None]) -> str | None:
     object_name, dot, field_name = key.partition(".")
     if not dot or not field_name:
         return f"field rule key '{key}' must be written 'object.field'"
-    obj = objects.get(object_name)
-    if obj is None:
+    if object_name not in objects:
         return None if _is_system_object(object_name) else f"unknown object '{object_name}'"
-    if field_name not in obj.fields and field_name not in SYSTEM_FIELD_NAMES:
+    obj = objects[object_name]
+    if obj is not None and field_name not in obj.fields and field_name not in SYSTEM_FIELD_NAMES:
         return f"object '{object_name}' has no field '{field_name}'"
     return None
 
 
-def _sharing_rule_issues(artifact: Artifact, objects: dict[str, Object]) -> Iterator[Issue]:
-    positions = {position.name for position in artifact.positions}
-    for index, rule in enumerate(artifact.sharing_rules):
+def _sharing_rule_issues(parts: Parts, objects: dict[str, Object | None]) -> Iterator[Issue]:
+    positions = _position_names(parts)
+    for index, rule in enumerate(parts.sharing_rules):
+        if rule is None:
+            continue
         at = ("sharingRules", index)
         if rule.object not in objects and not _is_system_object(rule.object):
             yield Issue(json_path((*at, "object")), f"unknown object '{rule.object}'")

@@ -35,9 +35,7 @@ RETIRED_KEYS: dict[str, str] = {
     "portals": (
         "`portals` (external portals) were retired in protocol 17; declare an entry in `apps`"
     ),
-    "themes": (
-        "`themes` were retired in protocol 17; use the branding of the entry in `apps`"
-    ),
+    "themes": ("`themes` were retired in protocol 17; use the branding of the entry in `apps`"),
 }
 
 _ROLE_RECIPIENTS = {"role": "position", "role_and_subordinates": "position"}
@@ -95,11 +93,15 @@ def upgrade_legacy(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
             dropped = upgraded.pop(key)
             count = len(dropped) if isinstance(dropped, list) else 1
             notes.append(
-                Issue(key, f"dropped {count} entr{'y' if count == 1 else 'ies'}: {RETIRED_KEYS[key]}")
+                Issue(
+                    key, f"dropped {count} entr{'y' if count == 1 else 'ies'}: {RETIRED_KEYS[key]}"
+                )
             )
     recipients = _role_recipients(upgraded)
     if recipients:
-        rules = [dict(rule) if isinstance(rule, dict) else rule for rule in upgraded["sharingRules"]]
+        rules = [
+            dict(rule) if isinstance(rule, dict) else rule for rule in upgraded["sharingRules"]
+        ]
         upgraded["sharingRules"] = rules
         for path, recipient_type in recipients:
             _, index, key, _ = path
@@ -112,7 +114,9 @@ def upgrade_legacy(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
                 else ""
             )
             notes.append(
-                Issue(json_path(path), f"recipient type '{recipient_type}' became 'position'{detail}")
+                Issue(
+                    json_path(path), f"recipient type '{recipient_type}' became 'position'{detail}"
+                )
             )
     return upgraded, notes
 

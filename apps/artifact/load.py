@@ -3,7 +3,8 @@
 The steps: read and parse the JSON (a parse error is one issue at `$` with its
 line and column); refuse the keys retired by protocol 17 (or upgrade them
 with `upgrade_legacy=True`); validate the structure with the pydantic
-models; then, only when the structure is valid, check cross-references.
+models; then check cross-references among the elements whose structure is
+valid (all of them, or element by element when some are broken).
 Every problem found is reported, not just the first. Parts the Python
 runtime does not execute come back as `warnings`.
 
@@ -23,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from apps.artifact import legacy
-from apps.artifact.checks import cross_reference_issues
+from apps.artifact.checks import Parts, cross_reference_issues, parts_of_document
 from apps.artifact.exceptions import ArtifactInvalid
 from apps.artifact.issues import (
     ROOT,
@@ -76,8 +77,8 @@ def load_artifact(source: ArtifactSource, *, upgrade_legacy: bool = False) -> Lo
     except ValidationError as error:
         artifact = None
         issues.extend(issues_from_validation_error(error, document))
-    if artifact is not None:
-        issues.extend(cross_reference_issues(artifact))
+    parts = Parts.of(artifact) if artifact is not None else parts_of_document(document)
+    issues.extend(cross_reference_issues(parts))
     if issues or artifact is None:
         raise ArtifactInvalid(dedupe(issues))
     warnings.extend(unsupported_parts(artifact))
@@ -87,7 +88,9 @@ def load_artifact(source: ArtifactSource, *, upgrade_legacy: bool = False) -> Lo
 
 def canonical_json(raw: Any) -> bytes:
     """The canonical JSON bytes of `raw` (sorted keys, compact, UTF-8): what `sha256` hashes."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(
+        raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return text.encode("utf-8")
 
 
@@ -182,6 +185,11 @@ def _refuse_constant(name: str) -> Any:
 def _top_level(parsed: Any) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise ArtifactInvalid(
-            [Issue(ROOT, f"an artifact must be a JSON object at the top level, got {describe(parsed)}")]
+            [
+                Issue(
+                    ROOT,
+                    f"an artifact must be a JSON object at the top level, got {describe(parsed)}",
+                )
+            ]
         )
     return parsed

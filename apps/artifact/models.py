@@ -6,7 +6,8 @@ declare stay available in `model_extra` under their original spelling, so a
 round trip with `model_dump(by_alias=True)` loses nothing. The typed parts are
 the ones the Python runtime executes (objects, fields, permission sets,
 positions, sharing rules, seed data); everything else is carried loosely as
-JSON (`list[dict]`). Models are read-only by convention once loaded.
+JSON (`list[dict]`). Models are read-only by convention once loaded. The
+access models live in `apps.artifact.access` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,10 +16,50 @@ import re
 from typing import Annotated, Any, Literal, get_args
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PrivateAttr
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, BeforeValidator, PrivateAttr
 from pydantic_core import PydanticCustomError
 from pydantic_core.core_schema import ValidationInfo
+
+from apps.artifact.access import (
+    AccessScope,
+    FieldPermission,
+    ObjectPermission,
+    PermissionSet,
+    Position,
+    RlsPolicy,
+    ShareRecipient,
+    SharingRule,
+)
+from apps.artifact.base import ArtifactModel, Expression, JsonObject
+
+__all__ = [
+    "CHOICE_TYPES",
+    "FIELD_TYPES",
+    "NAME_PATTERN",
+    "RELATION_TYPES",
+    "SYSTEM_FIELD_NAMES",
+    "TEXT_LIKE_TYPES",
+    "USER_OBJECTS",
+    "AccessScope",
+    "Artifact",
+    "ArtifactModel",
+    "DataSeed",
+    "Expression",
+    "Field",
+    "FieldPermission",
+    "FieldType",
+    "Manifest",
+    "Object",
+    "ObjectPermission",
+    "PermissionSet",
+    "Position",
+    "RlsPolicy",
+    "SelectOption",
+    "ShareRecipient",
+    "SharingModel",
+    "SharingRule",
+    "SummaryOperations",
+]
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -56,7 +97,6 @@ SharingModel = Literal[
     "read_write",
     "full",
 ]
-AccessScope = Literal["own", "own_and_reports", "unit", "unit_and_below", "org"]
 
 
 def _check_name(value: str, kind: str) -> str:
@@ -75,14 +115,18 @@ def _object_name(value: str) -> str:
 
 
 def _field_name(value: str) -> str:
-    return _check_name(value, "field")
+    _check_name(value, "field")
+    if value == "id":
+        raise PydanticCustomError(
+            "reserved_field_name",
+            "field name 'id' is reserved: the record id is managed by the runtime",
+        )
+    return value
 
 
 def _check_system_field(name: str, field: Field) -> None:
     """A system field may be redeclared only with the shape the runtime gives it."""
-    if name == "id":
-        shape_ok, shape = False, "nothing: the record id is managed by the runtime"
-    elif name in ("created_at", "updated_at"):
+    if name in ("created_at", "updated_at"):
         shape_ok, shape = field.type == "datetime", "a datetime field"
     else:
         shape_ok = field.type in ("lookup", "user") and field.reference in USER_OBJECTS + (None,)
@@ -110,27 +154,6 @@ ObjectName = Annotated[
 FieldName = Annotated[
     str, AfterValidator(_field_name), pydantic.Field(json_schema_extra=_NAME_SCHEMA)
 ]
-JsonObject = dict[str, Any]
-
-
-class ArtifactModel(BaseModel):
-    """Base of every artifact model: camelCase aliases, snake_case names, extras kept."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True, alias_generator=to_camel)
-
-
-class Expression(ArtifactModel):
-    """An expression in a dialect (CEL unless told); a plain string means CEL source."""
-
-    dialect: str = "cel"
-    source: str
-
-    @pydantic.model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            return {"dialect": "cel", "source": data}
-        return data
 
 
 class SelectOption(ArtifactModel):
@@ -296,7 +319,9 @@ def _existing_field(value: str | None, info: ValidationInfo, what: str) -> str |
     if value is None or fields is None or value in fields or value in SYSTEM_FIELD_NAMES:
         return value
     raise PydanticCustomError(
-        "unknown_field", "{what} '{name}' is not a field of this object", {"what": what, "name": value}
+        "unknown_field",
+        "{what} '{name}' is not a field of this object",
+        {"what": what, "name": value},
     )
 
 
@@ -310,111 +335,6 @@ class Manifest(ArtifactModel):
     description: str | None = None
     type: str | None = None
     engines: JsonObject | None = None
-
-
-class ObjectPermission(ArtifactModel):
-    """CRUD, lifecycle and view/modify-all bits of one permission set on one object."""
-
-    allow_create: bool = False
-    allow_read: bool = False
-    allow_edit: bool = False
-    allow_delete: bool = False
-    allow_transfer: bool = False
-    allow_restore: bool = False
-    allow_purge: bool = False
-    view_all_records: bool = False
-    modify_all_records: bool = False
-    read_scope: AccessScope | None = None
-    write_scope: AccessScope | None = None
-
-
-class FieldPermission(ArtifactModel):
-    """Field-level security of one `object.field` (spec default: readable, not editable)."""
-
-    readable: bool = True
-    editable: bool = False
-
-
-class RlsPolicy(ArtifactModel):
-    """A row-level security policy: `using` filters reads, `check` guards writes."""
-
-    name: str
-    label: str | None = None
-    description: str | None = None
-    object: str
-    operation: Literal["select", "insert", "update", "delete", "all"]
-    using: Expression | None = None
-    check: Expression | None = None
-    positions: list[str] | None = None
-    enabled: bool = True
-    priority: int = 0
-    tags: list[str] | None = None
-
-    @pydantic.model_validator(mode="after")
-    def _using_or_check(self) -> RlsPolicy:
-        if self.using is None and self.check is None:
-            raise PydanticCustomError(
-                "rls_without_rule", "a row-level security policy needs `using` or `check`"
-            )
-        return self
-
-
-class PermissionSet(ArtifactModel):
-    """Named grants: object permissions, field rules keyed `object.field`, RLS policies."""
-
-    name: str
-    label: str | None = None
-    is_default: bool = False
-    objects: dict[str, ObjectPermission] = {}
-    fields: dict[str, FieldPermission] = {}
-    system_permissions: list[str] | None = None
-    row_level_security: list[RlsPolicy] | None = None
-
-
-class Position(ArtifactModel):
-    """A position (formerly role) people hold; `parent` names the position above it."""
-
-    name: str
-    label: str | None = None
-    description: str | None = None
-    parent: str | None = None
-
-
-class ShareRecipient(ArtifactModel):
-    """Who receives (or, for owner rules, whose records are) shared access."""
-
-    type: Literal[
-        "user", "group", "team", "position", "business_unit", "unit_and_subordinates", "guest"
-    ]
-    value: str
-
-
-class SharingRule(ArtifactModel):
-    """Widens access: a `criteria` rule shares records matching `condition`; an
-    `owner` rule shares records owned by `owned_by`; both with `shared_with`."""
-
-    name: str
-    label: str | None = None
-    description: str | None = None
-    object: str
-    active: bool = True
-    access_level: Literal["read", "edit", "full"] = "read"
-    shared_with: ShareRecipient
-    type: Literal["criteria", "owner"] = "criteria"
-    condition: Expression | None = None
-    owned_by: ShareRecipient | None = None
-
-    @pydantic.model_validator(mode="after")
-    def _rule_has_its_source(self) -> SharingRule:
-        if self.type == "criteria" and self.condition is None:
-            raise PydanticCustomError(
-                "criteria_without_condition", "a criteria sharing rule needs a `condition`"
-            )
-        if self.type == "owner" and self.owned_by is None:
-            raise PydanticCustomError(
-                "owner_without_owned_by", "an owner sharing rule needs `ownedBy`"
-            )
-        return self
 
 
 class DataSeed(ArtifactModel):

@@ -88,8 +88,9 @@ def record(
             "record_id": str(record_id or ""),
             "actor_user_id": ctx.user_id if ctx is not None else None,
             "actor_api_key_id": ctx.api_key_id if ctx is not None else None,
-            "actor": (getattr(user, "email", "") or getattr(user, "username", "")) if user else
-            ("system" if ctx is None or ctx.is_system else ""),
+            "actor": (getattr(user, "email", "") or getattr(user, "username", ""))
+            if user
+            else ("system" if ctx is None or ctx.is_system else ""),
             "request_id": ctx.request_id if ctx is not None else "",
             "ip": ctx.ip if ctx is not None else "",
             "user_agent": (ctx.user_agent if ctx is not None else "")[:512],

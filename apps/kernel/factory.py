@@ -13,6 +13,7 @@ from typing import Any
 from django.apps.registry import Apps
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.migrations.state import AppConfigStub
 
 from apps.fieldtypes.base import Relation
 from apps.fieldtypes.registry import get_type
@@ -36,10 +37,19 @@ def app_label(project_name: str) -> str:
     return f"osdyn_{project_name}"
 
 
-def new_registry() -> Apps:
-    """An empty registry that also knows the user model (for user fields)."""
-    registry = Apps(installed_apps=[])
+def new_registry(project_name: str) -> Apps:
+    """An empty registry for one project's models that also knows the user model.
+
+    App config stubs (as migrations' StateApps uses) make `get_models()` see the
+    generated models, which reverse relations and so cascades/restricts rely on.
+    """
     user_model = get_user_model()
+    registry = Apps(
+        installed_apps=[
+            AppConfigStub(app_label(project_name)),
+            AppConfigStub(user_model._meta.app_label),
+        ]
+    )
     registry.register_model(user_model._meta.app_label, user_model)
     return registry
 
@@ -102,7 +112,7 @@ def build_model(
 
 def build_models(project_name: str, objects: list[Any]) -> tuple[Apps, dict[str, type]]:
     """All models of an artifact in a fresh registry, with every relation resolved."""
-    registry = new_registry()
+    registry = new_registry(project_name)
     built = {obj.name: build_model(registry, project_name, obj) for obj in objects}
     pending = registry._pending_operations
     if pending:

@@ -57,6 +57,8 @@ class ObjectRuntime:
     # Relational fields pointing at another object: field name -> target object.
     lookups: dict[str, str] = field(default_factory=dict)
     autonumbers: tuple[str, ...] = ()
+    # API field name -> model attribute (`customer` -> `customer_id` for foreign keys).
+    attnames: dict[str, str] = field(default_factory=dict)
     # Lazily compiled plans of the upper layers (formula programs, ...), built once.
     plans: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +108,7 @@ def compile_object(obj: Object, model: type[models.Model]) -> ObjectRuntime:
         display_field=display,
         lookups={n: r.target for n, r in fields.items() if r.target},
         autonumbers=tuple(n for n, r in fields.items() if r.definition.type == "autonumber"),
+        attnames={f.name: f.attname for f in model._meta.concrete_fields},
     )
 
 
@@ -119,8 +122,9 @@ def _bind(to_wire: Callable[[Any, Any], Any], definition: Field) -> Callable[[An
 class Kernel:
     """One (project, version): isolated model registry plus compiled object plans."""
 
-    def __init__(self, project_name: str, version_id: int, version_number: int,
-                 loaded: LoadedArtifact) -> None:
+    def __init__(
+        self, project_name: str, version_id: int, version_number: int, loaded: LoadedArtifact
+    ) -> None:
         started = time.perf_counter()
         self.project_name = project_name
         self.version_id = version_id
@@ -139,8 +143,9 @@ class Kernel:
         self.build_seconds = time.perf_counter() - started
 
     @classmethod
-    def from_raw(cls, project_name: str, version_id: int, version_number: int,
-                 raw: dict[str, Any]) -> Kernel:
+    def from_raw(
+        cls, project_name: str, version_id: int, version_number: int, raw: dict[str, Any]
+    ) -> Kernel:
         return cls(project_name, version_id, version_number, load_artifact(raw))
 
     def object(self, name: str) -> ObjectRuntime:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Avg,
+    Count,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from apps.kernel.kernel import Kernel, ObjectRuntime
@@ -39,9 +51,18 @@ def summary_annotations(kernel: Kernel, runtime: ObjectRuntime, names: list[str]
                 rows = rows.filter(Q(pk__in=[]))
         aggregate = AGGREGATES[operation.function]
         column = "pk" if operation.function == "count" or not operation.field else operation.field
-        expression = rows.values(link).annotate(result=aggregate(column)).values("result")[:1]
-        empty = Value(0) if operation.function in ("count", "sum") else Value(None)
-        annotations[name] = Coalesce(Subquery(expression), empty)
+        if operation.function == "count":
+            output = IntegerField()
+        elif operation.function == "avg":
+            output = FloatField()
+        else:
+            output = child.model._meta.get_field(column).clone()
+        expression = rows.values(link).annotate(result=aggregate(column, output_field=output))
+        subquery = Subquery(expression.values("result")[:1], output_field=output)
+        if operation.function in ("count", "sum"):
+            annotations[name] = Coalesce(subquery, Value(0), output_field=output)
+        else:
+            annotations[name] = subquery
     return annotations
 
 

@@ -11,8 +11,9 @@ class ObjectQLError(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, field: str | None = None,
-                 fields: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, fields: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field

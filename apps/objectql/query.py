@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from apps.kernel.kernel import Kernel, ObjectRuntime
-from apps.objectql import computed
 from apps.objectql.exceptions import Forbidden, InvalidField, InvalidQuery, RecordNotFound
 from apps.objectql.params import QuerySpec
 from apps.objectql.resolver import SYSTEM_FIELD_DEFS, ObjectResolver
@@ -29,7 +28,9 @@ def readable_access(ctx: Context, runtime: ObjectRuntime) -> Access:
 
 def resolver_for(ctx: Context, runtime: ObjectRuntime, access: Access) -> ObjectResolver:
     return ObjectResolver(
-        ctx.kernel, runtime, access.readable,
+        ctx.kernel,
+        runtime,
+        access.readable,
         readable_of=lambda target: object_access(ctx, target).readable,
     )
 
@@ -42,8 +43,9 @@ def scoped(ctx: Context, runtime: ObjectRuntime, access: Access) -> QuerySet:
     return rows
 
 
-def apply_filters(ctx: Context, runtime: ObjectRuntime, access: Access, rows: QuerySet,
-                  spec: QuerySpec) -> QuerySet:
+def apply_filters(
+    ctx: Context, runtime: ObjectRuntime, access: Access, rows: QuerySet, spec: QuerySpec
+) -> QuerySet:
     resolver = resolver_for(ctx, runtime, access)
     for filter_spec in spec.filters:
         if filter_spec in (None, {}, []):
@@ -76,8 +78,11 @@ def order_by(ctx: Context, runtime: ObjectRuntime, access: Access, spec: QuerySp
     ordering = []
     for name, descending in spec.sort:
         definition = runtime.fields.get(name)
-        if definition is not None and definition.definition.type == "summary" \
-                and name in access.readable:
+        if (
+            definition is not None
+            and definition.definition.type == "summary"
+            and name in access.readable
+        ):
             lookup = name
         else:
             try:
@@ -96,8 +101,9 @@ def order_by(ctx: Context, runtime: ObjectRuntime, access: Access, spec: QuerySp
 def selected_fields(runtime: ObjectRuntime, access: Access, spec: QuerySpec) -> list[str]:
     """API field names to return: the selection or every readable field."""
     if spec.select is None:
-        return [n for n in runtime.read_columns if n in SYSTEM_FIELD_DEFS or n in access.readable] \
-            + [n for n in runtime.computed if n in access.readable]
+        return [
+            n for n in runtime.read_columns if n in SYSTEM_FIELD_DEFS or n in access.readable
+        ] + [n for n in runtime.computed if n in access.readable]
     names = ["id"]
     for name in spec.select:
         if name in SYSTEM_FIELD_DEFS:
@@ -116,8 +122,9 @@ def list_records(ctx: Context, object_name: str, spec: QuerySpec) -> dict[str, A
     access = readable_access(ctx, runtime)
     rows = apply_filters(ctx, runtime, access, scoped(ctx, runtime, access), spec)
     ordering = order_by(ctx, runtime, access, spec)
-    serializer = Serializer.for_request(ctx, runtime, access, selected_fields(runtime, access,
-                                                                              spec), spec.expand)
+    serializer = Serializer.for_request(
+        ctx, runtime, access, selected_fields(runtime, access, spec), spec.expand
+    )
     page = serializer.fetch(rows.order_by(*ordering), spec.skip, spec.top + 1)
     has_more = len(page) > spec.top
     records = serializer.render(page[: spec.top])
@@ -134,10 +141,10 @@ def get_record(ctx: Context, object_name: str, record_id: str, spec: QuerySpec) 
     kernel: Kernel = ctx.kernel
     runtime = kernel.object(object_name)
     access = readable_access(ctx, runtime)
-    serializer = Serializer.for_request(ctx, runtime, access, selected_fields(runtime, access,
-                                                                              spec), spec.expand)
+    serializer = Serializer.for_request(
+        ctx, runtime, access, selected_fields(runtime, access, spec), spec.expand
+    )
     page = serializer.fetch(scoped(ctx, runtime, access).filter(pk=str(record_id)), 0, 1)
     if not page:
         raise RecordNotFound(f"{object_name} '{record_id}' not found")
     return {"object": object_name, "id": str(record_id), "record": serializer.render(page)[0]}
-

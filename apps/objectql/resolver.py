@@ -29,8 +29,9 @@ class ObjectResolver:
     exist, so no value can be guessed through filters.
     """
 
-    def __init__(self, kernel: Kernel, runtime: ObjectRuntime, readable: frozenset[str],
-                 readable_of=None) -> None:
+    def __init__(
+        self, kernel: Kernel, runtime: ObjectRuntime, readable: frozenset[str], readable_of=None
+    ) -> None:
         self.kernel = kernel
         self.runtime = runtime
         self.readable = readable

@@ -15,9 +15,14 @@ from apps.security.rules import compile_cel
 from apps.security.rules.exceptions import RuleError
 
 
-def _value(runtime: ObjectRuntime, kernel: Kernel, name: str, value: Any,
-           natural_keys: dict[str, str]) -> Any:
-    if isinstance(value, dict) and set(value) >= {"source"} and value.get("dialect", "cel") == "cel":
+def _value(
+    runtime: ObjectRuntime, kernel: Kernel, name: str, value: Any, natural_keys: dict[str, str]
+) -> Any:
+    if (
+        isinstance(value, dict)
+        and set(value) >= {"source"}
+        and value.get("dialect", "cel") == "cel"
+    ):
         try:
             value = compile_cel(value["source"]).evaluate({})
         except RuleError as error:
@@ -58,12 +63,18 @@ def load_seed_data(ctx: Context, kernel: Kernel) -> dict[str, int]:
         access = object_access(ctx, runtime)
         key = block.external_id
         for index, record in enumerate(block.records):
-            data = {n: _value(runtime, kernel, n, v, natural_keys) for n, v in record.items()
-                    if n != "id"}
+            data = {
+                n: _value(runtime, kernel, n, v, natural_keys)
+                for n, v in record.items()
+                if n != "id"
+            }
             existing = None
             if key and data.get(key) is not None:
-                existing = runtime.model._base_manager.filter(**{key: data[key]}) \
-                    .values_list("pk", flat=True).first()
+                existing = (
+                    runtime.model._base_manager.filter(**{key: data[key]})
+                    .values_list("pk", flat=True)
+                    .first()
+                )
             prefix = f"data.{block.object}[{index}]."
             try:
                 if existing is None:
@@ -74,7 +85,8 @@ def load_seed_data(ctx: Context, kernel: Kernel) -> dict[str, int]:
                     continue
             except ObjectQLError as error:
                 details = "; ".join(f"{p['field']}: {p['message']}" for p in error.fields or [])
-                raise ValidationFailed(f"seed data failed: {error.message} {details}".strip(),
-                                       fields=error.fields) from None
+                raise ValidationFailed(
+                    f"seed data failed: {error.message} {details}".strip(), fields=error.fields
+                ) from None
             written[block.object] = written.get(block.object, 0) + 1
     return written

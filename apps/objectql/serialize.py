@@ -24,17 +24,28 @@ USER_EXPAND_COLUMNS = ("id", "email", "first_name", "last_name", "username")
 class Serializer:
     """Reads and renders the selected fields of one object for one actor."""
 
-    def __init__(self, ctx: Context, runtime: ObjectRuntime, access: Access,
-                 names: list[str], expand: list[str]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        runtime: ObjectRuntime,
+        access: Access,
+        names: list[str],
+        expand: list[str],
+    ) -> None:
         self.ctx = ctx
         self.runtime = runtime
         self.access = access
         self.columns = [
-            n for n in names
-            if n in SYSTEM_FIELD_DEFS or (runtime.fields[n].stored and runtime.fields[n].type.returned)
+            n
+            for n in names
+            if n in SYSTEM_FIELD_DEFS
+            or (runtime.fields[n].stored and runtime.fields[n].type.returned)
         ]
-        self.summaries = [n for n in names if n in runtime.fields
-                          and runtime.fields[n].definition.type == "summary"]
+        self.summaries = [
+            n
+            for n in names
+            if n in runtime.fields and runtime.fields[n].definition.type == "summary"
+        ]
         wanted = set(names)
         self.converters = [(c, f) for c, f in runtime.converters if c in wanted]
         programs = runtime.plans.get("formulas")
@@ -44,8 +55,14 @@ class Serializer:
         self.expand = self._check_expand(expand, wanted)
 
     @classmethod
-    def for_request(cls, ctx: Context, runtime: ObjectRuntime, access: Access,
-                    names: list[str], expand: list[str]) -> Serializer:
+    def for_request(
+        cls,
+        ctx: Context,
+        runtime: ObjectRuntime,
+        access: Access,
+        names: list[str],
+        expand: list[str],
+    ) -> Serializer:
         return cls(ctx, runtime, access, names, expand)
 
     def _check_expand(self, expand: list[str], wanted: set[str]) -> list[str]:
@@ -57,9 +74,10 @@ class Serializer:
 
     def fetch(self, rows: QuerySet, offset: int, limit: int) -> list[dict[str, Any]]:
         if self.summaries:
-            rows = rows.annotate(**computed.summary_annotations(
-                self.ctx.kernel, self.runtime, self.summaries))
-        return list(rows.values(*self.columns, *self.summaries)[offset: offset + limit])
+            rows = rows.annotate(
+                **computed.summary_annotations(self.ctx.kernel, self.runtime, self.summaries)
+            )
+        return list(rows.values(*self.columns, *self.summaries)[offset : offset + limit])
 
     def render(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
@@ -89,21 +107,35 @@ class Serializer:
         if not ids:
             return
         if field.target is None:
-            found = {u["id"]: u for u in get_user_model()._base_manager.filter(pk__in=ids)
-                     .values(*USER_EXPAND_COLUMNS)}
+            found = {
+                u["id"]: u
+                for u in get_user_model()
+                ._base_manager.filter(pk__in=ids)
+                .values(*USER_EXPAND_COLUMNS)
+            }
         else:
             target = self.ctx.kernel.object(field.target)
             target_access = object_access(self.ctx, target)
             if not target_access.can_read:
                 return
-            from apps.objectql.query import scoped, selected_fields
             from apps.objectql.params import QuerySpec
+            from apps.objectql.query import scoped, selected_fields
 
-            nested = Serializer(self.ctx, target, target_access,
-                                selected_fields(target, target_access, QuerySpec(top=0)), [])
-            found = {r["id"]: r for r in nested.render(
-                nested.fetch(scoped(self.ctx, target, target_access).filter(pk__in=ids), 0,
-                             len(ids)))}
+            nested = Serializer(
+                self.ctx,
+                target,
+                target_access,
+                selected_fields(target, target_access, QuerySpec(top=0)),
+                [],
+            )
+            found = {
+                r["id"]: r
+                for r in nested.render(
+                    nested.fetch(
+                        scoped(self.ctx, target, target_access).filter(pk__in=ids), 0, len(ids)
+                    )
+                )
+            }
         for row in rows:
             value = row.get(name)
             if isinstance(value, list):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.fieldtypes.base import FieldValueError
+from django.utils import timezone
+
+from apps.fieldtypes.base import FieldValueError, resolve_default
 from apps.kernel.kernel import ObjectRuntime
 from apps.objectql.exceptions import Forbidden, InvalidField, ValidationFailed
 from apps.objectql.resolver import SYSTEM_FIELD_DEFS
@@ -15,8 +17,15 @@ def problem(field: str, code: str, message: str) -> dict[str, str]:
     return {"field": field, "code": code, "message": message}
 
 
-def clean_payload(runtime: ObjectRuntime, access: Access, data: Any, *, creating: bool,
-                  prefix: str = "") -> dict[str, Any]:
+def clean_payload(
+    runtime: ObjectRuntime,
+    access: Access,
+    data: Any,
+    *,
+    creating: bool,
+    prefix: str = "",
+    user_id: int | None = None,
+) -> dict[str, Any]:
     """Cleaned values of the fields present in `data` (plus defaults on create).
 
     Raises InvalidField for unknown names, Forbidden for system or non-editable
@@ -36,15 +45,18 @@ def clean_payload(runtime: ObjectRuntime, access: Access, data: Any, *, creating
         field = runtime.fields.get(name)
         if field is None or name not in access.readable and name not in access.editable:
             raise InvalidField(f"unknown field '{prefix}{name}'", field=f"{prefix}{name}")
-        if field.type.computed or name not in access.editable or (
-            field.definition.readonly and not creating
+        if (
+            field.type.computed
+            or name not in access.editable
+            or (field.definition.readonly and not creating)
         ):
             forbidden.append(name)
     if forbidden:
         raise Forbidden(
             f"you may not set {', '.join(prefix + n for n in forbidden)}",
-            fields=[problem(prefix + n, "not_editable", "this field cannot be set") for n in
-                    forbidden],
+            fields=[
+                problem(prefix + n, "not_editable", "this field cannot be set") for n in forbidden
+            ],
         )
     values: dict[str, Any] = {}
     problems = []
@@ -70,7 +82,7 @@ def clean_payload(runtime: ObjectRuntime, access: Access, data: Any, *, creating
                 except FieldValueError:
                     default = None
                 if default is not None:
-                    values[name] = default
+                    values[name] = resolve_default(default, user_id=user_id, now=timezone.now())
     for name in runtime.writable:
         field = runtime.fields[name]
         if field.definition.required and (creating or name in data) and _empty(values.get(name)):

@@ -31,8 +31,9 @@ def _redacted(runtime: ObjectRuntime) -> list[str]:
     return [n for n, f in runtime.fields.items() if f.definition.type in REDACTED_TYPES]
 
 
-def _check_references(ctx: Context, runtime: ObjectRuntime, values: dict[str, Any],
-                      prefix: str = "") -> None:
+def _check_references(
+    ctx: Context, runtime: ObjectRuntime, values: dict[str, Any], prefix: str = ""
+) -> None:
     problems = []
     for name, target_name in runtime.lookups.items():
         value = values.get(name)
@@ -43,8 +44,13 @@ def _check_references(ctx: Context, runtime: ObjectRuntime, values: dict[str, An
         found = set(target.model._base_manager.filter(pk__in=wanted).values_list("pk", flat=True))
         missing = sorted(wanted - found)
         if missing:
-            problems.append(problem(prefix + name, "invalid_reference",
-                                    f"no {target_name} with id {', '.join(map(str, missing))}"))
+            problems.append(
+                problem(
+                    prefix + name,
+                    "invalid_reference",
+                    f"no {target_name} with id {', '.join(map(str, missing))}",
+                )
+            )
     if problems:
         raise ValidationFailed("validation failed", fields=problems)
 
@@ -56,27 +62,34 @@ def _next_number(ctx: Context, runtime: ObjectRuntime, field_name: str) -> int:
     return sequence.value + 1
 
 
-def _insert(ctx: Context, runtime: ObjectRuntime, access: Access, data: Any,
-            prefix: str = "") -> str:
+def _insert(
+    ctx: Context, runtime: ObjectRuntime, access: Access, data: Any, prefix: str = ""
+) -> str:
     if not access.can_create:
         raise Forbidden(f"you may not create {runtime.name}")
-    values = clean_payload(runtime, access, data, creating=True, prefix=prefix)
+    values = clean_payload(runtime, access, data, creating=True, prefix=prefix, user_id=ctx.user_id)
     _check_references(ctx, runtime, values, prefix)
     now = timezone.now()
     for name in runtime.autonumbers:
         field = runtime.fields[name]
-        values[name] = field.type.format_number(field.definition,
-                                                _next_number(ctx, runtime, name), now)
+        values[name] = field.type.format_number(
+            field.definition, _next_number(ctx, runtime, name), now
+        )
     values.setdefault("owner_id", ctx.user_id)
     values.update(created_at=now, updated_at=now, created_by=ctx.user_id, updated_by=ctx.user_id)
-    instance = runtime.model(**values)
+    instance = runtime.model(**{runtime.attnames[name]: value for name, value in values.items()})
     try:
         with transaction.atomic():
             instance.save(force_insert=True)
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
-    audit.record(ctx, "create", object_name=runtime.name, record_id=instance.pk,
-                 changes=audit.diff(None, values, _redacted(runtime)))
+    audit.record(
+        ctx,
+        "create",
+        object_name=runtime.name,
+        record_id=instance.pk,
+        changes=audit.diff(None, values, _redacted(runtime)),
+    )
     return instance.pk
 
 
@@ -84,8 +97,12 @@ def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> Va
     text = str(error).lower()
     for name, field in runtime.fields.items():
         if field.definition.unique and name in text:
-            return ValidationFailed("validation failed", fields=[
-                problem(prefix + name, "unique", f"another {runtime.name} has this {name}")])
+            return ValidationFailed(
+                "validation failed",
+                fields=[
+                    problem(prefix + name, "unique", f"another {runtime.name} has this {name}")
+                ],
+            )
     return ValidationFailed(f"the record violates a constraint: {error}")
 
 
@@ -97,8 +114,9 @@ def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     return get_record(ctx, object_name, record_id, QuerySpec(top=1))
 
 
-def _locked_row(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str,
-                columns: list[str]) -> dict[str, Any]:
+def _locked_row(
+    ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str, columns: list[str]
+) -> dict[str, Any]:
     rows = scoped(ctx, runtime, access).filter(pk=str(record_id))
     if access.write_scope is not None:
         rows = rows.filter(access.write_scope)
@@ -108,8 +126,14 @@ def _locked_row(ctx: Context, runtime: ObjectRuntime, access: Access, record_id:
     return row
 
 
-def _update(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str, data: Any,
-            prefix: str = "") -> None:
+def _update(
+    ctx: Context,
+    runtime: ObjectRuntime,
+    access: Access,
+    record_id: str,
+    data: Any,
+    prefix: str = "",
+) -> None:
     if not access.can_edit:
         raise Forbidden(f"you may not edit {runtime.name}")
     values = clean_payload(runtime, access, data, creating=False, prefix=prefix)
@@ -123,12 +147,17 @@ def _update(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
     try:
         with transaction.atomic():
             runtime.model._base_manager.filter(pk=before["id"]).update(
-                **changed, updated_at=now, updated_by=ctx.user_id)
+                **changed, updated_at=now, updated_by=ctx.user_id
+            )
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
-    audit.record(ctx, "update", object_name=runtime.name, record_id=before["id"],
-                 changes=audit.diff({k: before.get(k) for k in changed}, changed,
-                                    _redacted(runtime)))
+    audit.record(
+        ctx,
+        "update",
+        object_name=runtime.name,
+        record_id=before["id"],
+        changes=audit.diff({k: before.get(k) for k in changed}, changed, _redacted(runtime)),
+    )
 
 
 def update_record(ctx: Context, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
@@ -148,15 +177,26 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
         with transaction.atomic():
             _, per_model = instance.delete()
     except (RestrictedError, ProtectedError) as error:
-        blockers = sorted({obj._meta.object_name for obj in error.args[1]}) \
-            if len(error.args) > 1 else []
-        raise Conflict(f"{runtime.name} '{record_id}' is still referenced by "
-                       f"{', '.join(blockers) or 'other records'}") from None
-    cascaded = {label.rsplit(".", 1)[-1]: n for label, n in per_model.items()
-                if n and label.rsplit(".", 1)[-1] != runtime.name}
-    audit.record(ctx, "delete", object_name=runtime.name, record_id=before["id"],
-                 changes=audit.diff(before, None, _redacted(runtime)),
-                 details={"cascaded": cascaded} if cascaded else None)
+        blockers = (
+            sorted({obj._meta.object_name for obj in error.args[1]}) if len(error.args) > 1 else []
+        )
+        raise Conflict(
+            f"{runtime.name} '{record_id}' is still referenced by "
+            f"{', '.join(blockers) or 'other records'}"
+        ) from None
+    cascaded = {
+        label.rsplit(".", 1)[-1]: n
+        for label, n in per_model.items()
+        if n and label.rsplit(".", 1)[-1] != runtime.name
+    }
+    audit.record(
+        ctx,
+        "delete",
+        object_name=runtime.name,
+        record_id=before["id"],
+        changes=audit.diff(before, None, _redacted(runtime)),
+        details={"cascaded": cascaded} if cascaded else None,
+    )
 
 
 def delete_record(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]:
@@ -180,8 +220,10 @@ def create_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
     access = object_access(ctx, runtime)
     items = _batch_items(records, "records")
     with transaction.atomic():
-        ids = [_insert(ctx, runtime, access, item, prefix=f"records[{i}].")
-               for i, item in enumerate(items)]
+        ids = [
+            _insert(ctx, runtime, access, item, prefix=f"records[{i}].")
+            for i, item in enumerate(items)
+        ]
     return _many(ctx, runtime, ids)
 
 
@@ -193,8 +235,10 @@ def update_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
     with transaction.atomic():
         for i, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                raise ValidationFailed("validation failed", fields=[
-                    problem(f"records[{i}].id", "required", "each record needs its id")])
+                raise ValidationFailed(
+                    "validation failed",
+                    fields=[problem(f"records[{i}].id", "required", "each record needs its id")],
+                )
             _update(ctx, runtime, access, item["id"], item, prefix=f"records[{i}].")
             ids.append(item["id"])
     return _many(ctx, runtime, ids)
@@ -219,5 +263,8 @@ def _many(ctx: Context, runtime: ObjectRuntime, ids: list[str]) -> dict[str, Any
         return {"object": runtime.name, "records": [], "count": 0}
     spec = QuerySpec(top=len(ids), filters=[{"id": {"$in": ids}}], count=False)
     records = {r["id"]: r for r in list_records(ctx, runtime.name, spec)["records"]}
-    return {"object": runtime.name, "records": [records[i] for i in ids if i in records],
-            "count": len(ids)}
+    return {
+        "object": runtime.name,
+        "records": [records[i] for i in ids if i in records],
+        "count": len(ids),
+    }

@@ -39,8 +39,13 @@ class SchemaState:
         self.objects[object_name] = obj.model_copy(update={"fields": fields})
 
 
-def apply_plan(project_name: str, old: Artifact | None, new: Artifact, plan: list[Operation],
-               then: Callable[[], None] | None = None) -> None:
+def apply_plan(
+    project_name: str,
+    old: Artifact | None,
+    new: Artifact,
+    plan: list[Operation],
+    then: Callable[[], None] | None = None,
+) -> None:
     operations = [op for op in plan if op.kind in DDL_KINDS]
     state = SchemaState(project_name, old)
     new_objects = {o.name: o for o in new.objects}
@@ -61,8 +66,12 @@ def apply_plan(project_name: str, old: Artifact | None, new: Artifact, plan: lis
                 before = state.models()[op.object]
                 state.with_field(op.object, op.field, new_objects[op.object].fields[op.field])
                 after = state.models()[op.object]
-                editor.alter_field(after, before._meta.get_field(op.field),
-                                   after._meta.get_field(op.field), strict=False)
+                editor.alter_field(
+                    after,
+                    before._meta.get_field(op.field),
+                    after._meta.get_field(op.field),
+                    strict=False,
+                )
             elif op.kind == "drop_field":
                 model = state.models()[op.object]
                 editor.remove_field(model, model._meta.get_field(op.field))

@@ -15,8 +15,15 @@ METADATA_SECTIONS = (
 )  # fmt: skip
 
 # Field attributes that change the column itself (the rest is metadata).
-COLUMN_ATTRIBUTES = ("type", "multiple", "reference", "delete_behavior", "precision", "scale",
-                     "unique")
+COLUMN_ATTRIBUTES = (
+    "type",
+    "multiple",
+    "reference",
+    "delete_behavior",
+    "precision",
+    "scale",
+    "unique",
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,11 @@ def diff_objects(old: Object, new: Object) -> list[Change]:
 
 
 def _describe(old: Field, new: Field) -> str:
-    parts = [f"{attr} {getattr(old, attr)!r} -> {getattr(new, attr)!r}"
-             for attr in COLUMN_ATTRIBUTES if getattr(old, attr) != getattr(new, attr)]
+    parts = [
+        f"{attr} {getattr(old, attr)!r} -> {getattr(new, attr)!r}"
+        for attr in COLUMN_ATTRIBUTES
+        if getattr(old, attr) != getattr(new, attr)
+    ]
     return ", ".join(parts)
 
 
@@ -81,11 +91,15 @@ def diff(old: Artifact | None, new: Artifact) -> list[Change]:
     for name in old_objects:
         if name not in new_objects:
             changes.append(Change("drop_object", name, detail="table and all its rows"))
-    sections = [s for s in METADATA_SECTIONS
-                if (getattr(old, s, None) if old else None) != getattr(new, s, None)]
+    sections = [
+        s
+        for s in METADATA_SECTIONS
+        if (getattr(old, s, None) if old else None) != getattr(new, s, None)
+    ]
     if old is not None and sections:
         changes.append(Change("metadata", detail=", ".join(sections)))
     if (old.data if old else []) != new.data and new.data:
-        changes.append(Change("seed_data", detail=f"{sum(len(d.records) for d in new.data)} "
-                                                  "seed records"))
+        changes.append(
+            Change("seed_data", detail=f"{sum(len(d.records) for d in new.data)} seed records")
+        )
     return changes

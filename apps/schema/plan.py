@@ -10,8 +10,15 @@ from apps.fieldtypes.registry import get_type
 from apps.schema.diff import Change, diff
 
 RISKS = ("metadata-only", "additive", "rewrite", "destructive")
-ORDER = {"create_object": 0, "add_field": 1, "alter_field": 2, "drop_field": 3,
-         "drop_object": 4, "metadata": 5, "seed_data": 6}
+ORDER = {
+    "create_object": 0,
+    "add_field": 1,
+    "alter_field": 2,
+    "drop_field": 3,
+    "drop_object": 4,
+    "metadata": 5,
+    "seed_data": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -46,14 +53,18 @@ def risk_of(change: Change, old: Artifact | None, new: Artifact) -> str:
 def describe(change: Change) -> str:
     target = ".".join(part for part in (change.object, change.field) if part)
     words = change.kind.replace("_", " ")
-    return f"{words} {target}: {change.detail}".strip().rstrip(":") if target else \
-        f"{words}: {change.detail}"
+    return (
+        f"{words} {target}: {change.detail}".strip().rstrip(":")
+        if target
+        else f"{words}: {change.detail}"
+    )
 
 
 def make_plan(old: Artifact | None, new: Artifact) -> list[Operation]:
     changes = sorted(diff(old, new), key=lambda c: ORDER[c.kind])
-    return [Operation(c.kind, c.object, c.field, risk_of(c, old, new), describe(c))
-            for c in changes]
+    return [
+        Operation(c.kind, c.object, c.field, risk_of(c, old, new), describe(c)) for c in changes
+    ]
 
 
 def is_destructive(plan: list[Operation] | list[dict[str, Any]]) -> bool:

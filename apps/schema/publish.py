@@ -28,8 +28,13 @@ class Candidate:
 
 
 def system_context(project: Project, user=None) -> Context:
-    return Context(request_id=new_request_id(), project_id=project.pk, project_name=project.name,
-                   user=user, is_system=user is None)
+    return Context(
+        request_id=new_request_id(),
+        project_id=project.pk,
+        project_name=project.name,
+        user=user,
+        is_system=user is None,
+    )
 
 
 def published_artifact(project: Project) -> Artifact | None:
@@ -42,11 +47,11 @@ def ensure_project(name: str, hostnames: list[str], label: str = "") -> Project:
     project, _ = Project.objects.get_or_create(name=name, defaults={"label": label})
     for hostname in hostnames:
         hostname = hosts.normalise_host(hostname)
-        domain, created = Domain.objects.get_or_create(hostname=hostname,
-                                                       defaults={"project": project})
+        domain, created = Domain.objects.get_or_create(
+            hostname=hostname, defaults={"project": project}
+        )
         if not created and domain.project_id != project.pk:
-            raise SchemaError(f"host '{hostname}' already serves project "
-                              f"'{domain.project.name}'")
+            raise SchemaError(f"host '{hostname}' already serves project '{domain.project.name}'")
     hosts.invalidate()
     return project
 
@@ -63,19 +68,32 @@ def propose(project: Project, loaded: LoadedArtifact, user=None) -> Candidate:
         if version is None:
             last = project.versions.order_by("-number").values_list("number", flat=True).first()
             version = AppVersion.objects.create(
-                project=project, number=(last or 0) + 1, artifact=loaded.raw,
-                sha256=loaded.sha256, plan=[op.as_dict() for op in plan],
-                warnings=[str(w) for w in loaded.warnings], created_by=user)
-            audit.record(system_context(project, user), "artifact.load",
-                         details={"version": version.number, "sha256": loaded.sha256,
-                                  "operations": len(plan)})
+                project=project,
+                number=(last or 0) + 1,
+                artifact=loaded.raw,
+                sha256=loaded.sha256,
+                plan=[op.as_dict() for op in plan],
+                warnings=[str(w) for w in loaded.warnings],
+                created_by=user,
+            )
+            audit.record(
+                system_context(project, user),
+                "artifact.load",
+                details={
+                    "version": version.number,
+                    "sha256": loaded.sha256,
+                    "operations": len(plan),
+                },
+            )
     return Candidate(version, plan)
 
 
 def approve(version: AppVersion, *, allow_destructive: bool = False, user=None) -> list[Operation]:
     """Apply the version's schema change and publish it (one transaction)."""
-    if version.status == AppVersion.Status.PUBLISHED and \
-            version.project.published_version_id == version.pk:
+    if (
+        version.status == AppVersion.Status.PUBLISHED
+        and version.project.published_version_id == version.pk
+    ):
         return []
     project = Project.objects.get(pk=version.project_id)
     new = load_artifact(version.artifact)
@@ -83,19 +101,32 @@ def approve(version: AppVersion, *, allow_destructive: bool = False, user=None) 
     if is_destructive(plan) and not allow_destructive:
         raise ApprovalRequired(
             "the plan has destructive operations; approve with --allow-destructive: "
-            + "; ".join(op.description for op in plan if op.risk == "destructive"))
+            + "; ".join(op.description for op in plan if op.risk == "destructive")
+        )
     old = published_artifact(project)
     ctx = system_context(project, user)
 
     def publish() -> None:
         now = timezone.now()
         AppVersion.objects.filter(pk=version.pk).update(
-            status=AppVersion.Status.PUBLISHED, decided_at=now, decided_by=user,
-            published_at=now, plan=[op.as_dict() for op in plan])
+            status=AppVersion.Status.PUBLISHED,
+            decided_at=now,
+            decided_by=user,
+            published_at=now,
+            plan=[op.as_dict() for op in plan],
+        )
         Project.objects.filter(pk=project.pk).update(published_version=version, updated_at=now)
-        audit.record(ctx, "artifact.publish", details={
-            "version": version.number, "previous": project.published_version.number
-            if project.published_version_id else None, "operations": len(plan)})
+        audit.record(
+            ctx,
+            "artifact.publish",
+            details={
+                "version": version.number,
+                "previous": project.published_version.number
+                if project.published_version_id
+                else None,
+                "operations": len(plan),
+            },
+        )
         kernel = Kernel(project.name, version.pk, version.number, new)
         ctx.kernel = kernel
         load_seed_data(ctx, kernel)
@@ -111,13 +142,18 @@ def reject(version: AppVersion, user=None) -> None:
         raise SchemaError(f"version {version.number} is {version.status}, not pending")
     with transaction.atomic():
         AppVersion.objects.filter(pk=version.pk).update(
-            status=AppVersion.Status.REJECTED, decided_at=timezone.now(), decided_by=user)
-        audit.record(system_context(version.project, user), "artifact.reject",
-                     details={"version": version.number})
+            status=AppVersion.Status.REJECTED, decided_at=timezone.now(), decided_by=user
+        )
+        audit.record(
+            system_context(version.project, user),
+            "artifact.reject",
+            details={"version": version.number},
+        )
 
 
-def rollback(project: Project, number: int, *, allow_destructive: bool = False,
-             user=None) -> list[Operation]:
+def rollback(
+    project: Project, number: int, *, allow_destructive: bool = False, user=None
+) -> list[Operation]:
     """Point the project back at an earlier published version (reverse plan applied)."""
     target = project.versions.filter(number=number).first()
     if target is None:
@@ -133,15 +169,16 @@ def rollback(project: Project, number: int, *, allow_destructive: bool = False,
     if is_destructive(plan) and not allow_destructive:
         raise ApprovalRequired(
             "rolling back is destructive; repeat with --allow-destructive: "
-            + "; ".join(op.description for op in plan if op.risk == "destructive"))
+            + "; ".join(op.description for op in plan if op.risk == "destructive")
+        )
     ctx = system_context(project, user)
     previous = project.published_version.number if project.published_version_id else None
 
     def publish() -> None:
-        Project.objects.filter(pk=project.pk).update(published_version=target,
-                                                     updated_at=timezone.now())
-        audit.record(ctx, "artifact.rollback", details={"version": number,
-                                                        "previous": previous})
+        Project.objects.filter(pk=project.pk).update(
+            published_version=target, updated_at=timezone.now()
+        )
+        audit.record(ctx, "artifact.rollback", details={"version": number, "previous": previous})
 
     apply_plan(project.name, old, new.artifact, plan, then=publish)
     hosts.invalidate()

@@ -4,47 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(max_length=64, unique=True)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("chain", models.CharField(max_length=64, unique=True)),
+                ("last_seq", models.BigIntegerField(default=0)),
+                ("last_hash", models.CharField(default="", max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(max_length=64)),
-                ('seq', models.BigIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('action', models.CharField(max_length=64)),
-                ('object_name', models.CharField(blank=True, default='', max_length=128)),
-                ('record_id', models.CharField(blank=True, default='', max_length=64)),
-                ('actor_user_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor_api_key_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor', models.CharField(blank=True, default='', max_length=254)),
-                ('request_id', models.CharField(blank=True, default='', max_length=128)),
-                ('ip', models.CharField(blank=True, default='', max_length=64)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512)),
-                ('changes', models.JSONField(blank=True, default=list)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("chain", models.CharField(max_length=64)),
+                ("seq", models.BigIntegerField()),
+                ("created_at", models.DateTimeField()),
+                ("action", models.CharField(max_length=64)),
+                ("object_name", models.CharField(blank=True, default="", max_length=128)),
+                ("record_id", models.CharField(blank=True, default="", max_length=64)),
+                ("actor_user_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor_api_key_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor", models.CharField(blank=True, default="", max_length=254)),
+                ("request_id", models.CharField(blank=True, default="", max_length=128)),
+                ("ip", models.CharField(blank=True, default="", max_length=64)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=512)),
+                ("changes", models.JSONField(blank=True, default=list)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['chain', 'seq'],
-                'indexes': [models.Index(fields=['chain', 'object_name', 'record_id'], name='os_audit_au_chain_22dd1d_idx'), models.Index(fields=['chain', 'created_at'], name='os_audit_au_chain_e9db85_idx')],
-                'unique_together': {('chain', 'seq')},
+                "ordering": ["chain", "seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["chain", "object_name", "record_id"],
+                        name="os_audit_au_chain_22dd1d_idx",
+                    ),
+                    models.Index(
+                        fields=["chain", "created_at"], name="os_audit_au_chain_e9db85_idx"
+                    ),
+                ],
+                "unique_together": {("chain", "seq")},
             },
         ),
     ]

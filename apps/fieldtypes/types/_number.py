@@ -72,7 +72,9 @@ class NumberFamily(FieldType):
         kind = self.storage_for(field)
         if kind == "integer":
             if number != int(number):
-                raise FieldValueError("not_integer", f"{field.name}: {number} is not a whole number")
+                raise FieldValueError(
+                    "not_integer", f"{field.name}: {number} is not a whole number"
+                )
             return int(number)
         if kind == "decimal":
             return self.quantize(field, number)

@@ -49,7 +49,9 @@ class TemporalFamily(FieldType):
                     return self.parse(text)
                 except ValueError:
                     pass
-            raise FieldValueError(self.error_code, f"{field.name}: {value!r} is not {self.expected}")
+            raise FieldValueError(
+                self.error_code, f"{field.name}: {value!r} is not {self.expected}"
+            )
         native = self.from_python(value)
         if native is None:
             raise FieldValueError(

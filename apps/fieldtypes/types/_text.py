@@ -69,5 +69,7 @@ class PatternText(TextFamily):
     def normalize(self, field: Field, value: str) -> str:
         value = value.strip()
         if not self.pattern.fullmatch(value):
-            raise FieldValueError(self.error_code, f"{field.name}: {value!r} is not {self.description}")
+            raise FieldValueError(
+                self.error_code, f"{field.name}: {value!r} is not {self.description}"
+            )
         return value

@@ -48,6 +48,8 @@ class DateTimeType(TemporalFamily):
     dynamic_defaults = {"now": NOW}
 
     def parse(self, text: str) -> dt.datetime:
+        if text.endswith("z"):
+            text = text[:-1] + "Z"
         return as_utc(dt.datetime.fromisoformat(text))
 
     def from_python(self, value: Any) -> dt.datetime | None:

@@ -18,13 +18,31 @@ from django.db.models import F, Q
 
 from apps.fieldtypes.base import FieldValueError
 from apps.security.rules.exceptions import InvalidFilter
-from apps.security.rules.lookups import JsonListContains, Like, literal_tokens, parse_like
+from apps.security.rules.lookups import (
+    JsonListContains,
+    JsonListEmpty,
+    Like,
+    literal_tokens,
+    parse_like,
+)
 from apps.security.rules.resolver import ResolvedField
 
 # The empty IN list makes Django skip the query part: matches no row. Its negation (what
-# MATCH_ALL is) matches every row and, unlike `Q()`, stays correct under `~`.
+# MATCH_ALL is) matches every row and, unlike `Q()`, stays correct under `~`. Compare
+# with these; build new ones with match_nothing()/match_all() before combining.
 MATCH_NOTHING = Q(pk__in=[])
 MATCH_ALL = ~Q(pk__in=[])
+
+
+def match_nothing() -> Q:
+    """A fresh `Q` matching no row."""
+    return Q(pk__in=[])
+
+
+def match_all() -> Q:
+    """A fresh `Q` matching every row, also under negation (unlike `Q()`)."""
+    return ~Q(pk__in=[])
+
 
 # Largest `$in`/`$nin` list accepted (each element is one query parameter).
 MAX_LIST_OPERAND = 5000
@@ -61,6 +79,42 @@ FILTER_OPERATORS = frozenset(
 )
 
 
+# Storage families holding a JSON array of scalars (multiselect, checkboxes, tags,
+# multiple lookups and users). A field type may also declare `list_valued = True`.
+LIST_STORAGES = frozenset({"json_list", "json_ids", "json_user_ids"})
+# Storage families kept in a JSON column that are not lists (maps, documents).
+JSON_STORAGES = frozenset({"json", "json_object", "json_rows", "address", "location"})
+
+
+def operators_of(resolved: ResolvedField) -> frozenset[str]:
+    """The operators the field accepts (`operators_for(field)` when the type has it)."""
+    fieldtype = resolved.fieldtype
+    if hasattr(fieldtype, "operators_for"):
+        return fieldtype.operators_for(resolved.field)
+    return fieldtype.operators
+
+
+def storage_of(resolved: ResolvedField) -> str:
+    """The storage family of the field (`storage_for(field)` when the type has it)."""
+    fieldtype = resolved.fieldtype
+    if hasattr(fieldtype, "storage_for"):
+        return fieldtype.storage_for(resolved.field)
+    return fieldtype.storage
+
+
+def is_list_field(resolved: ResolvedField) -> bool:
+    """True for a JSON-array column (`$contains` means "has element")."""
+    return storage_of(resolved) in LIST_STORAGES or getattr(
+        resolved.fieldtype, "list_valued", False
+    )
+
+
+def is_json_field(resolved: ResolvedField) -> bool:
+    """True for any column stored as JSON (lists included)."""
+    storage = storage_of(resolved)
+    return is_list_field(resolved) or storage in JSON_STORAGES or storage.startswith("json")
+
+
 def is_null(resolved: ResolvedField, value: bool = True) -> Q:
     """IS NULL (`value` true) or IS NOT NULL on the resolved column."""
     return Q(**{f"{resolved.lookup}__isnull": value})
@@ -70,11 +124,15 @@ def field_condition(resolved: ResolvedField, op: str, operand: Any, name: str | 
     """The `Q` for `<field> <op> <operand>`; raises InvalidFilter for anything unusable.
 
     `name` is the field path as the client wrote it (used in error messages and `.field`).
+    Operands go through `fieldtype.filter_operand(field, op, operand)` whole: a list for
+    `$in`/`$nin`/`$between` (nulls removed first), a flag for `$null`/`$exists`.
     """
     name = name or _field_name(resolved)
     if op not in FILTER_OPERATORS:
         raise InvalidFilter(name, f"unknown operator '{op}' for field '{name}'")
-    if op not in resolved.fieldtype.operators:
+    operators = operators_of(resolved)
+    null_test = op in ("$eq", "$ne") and operand is None and "$null" in operators
+    if op not in operators and not null_test:
         type_name = getattr(resolved.field, "type", None) or getattr(
             resolved.fieldtype, "name", "?"
         )
@@ -83,12 +141,19 @@ def field_condition(resolved: ResolvedField, op: str, operand: Any, name: str | 
         )
     lookup = resolved.lookup
     if op in ("$null", "$exists"):
-        if not isinstance(operand, bool):
+        flag = _operand(resolved, op, operand, name)
+        if not isinstance(flag, bool):
             raise InvalidFilter(name, f"operator '{op}' needs true or false for field '{name}'")
-        return is_null(resolved, operand if op == "$null" else not operand)
+        missing = flag if op == "$null" else not flag
+        if is_list_field(resolved):  # no value: NULL or the empty list
+            empty = is_null(resolved) | Q(JsonListEmpty(F(lookup)))
+            return empty if missing else ~empty
+        return is_null(resolved, missing)
+    if op in ("$eq", "$ne") and operand is None:
+        return is_null(resolved, op == "$eq")
+    if is_list_field(resolved) or (op in ("$contains", "$notContains") and is_json_field(resolved)):
+        return _list_condition(resolved, op, operand, name)
     if op in ("$eq", "$ne"):
-        if operand is None:
-            return is_null(resolved, op == "$eq")
         value = _operand(resolved, op, operand, name)
         if op == "$eq":
             return Q(**{lookup: value})
@@ -102,16 +167,10 @@ def field_condition(resolved: ResolvedField, op: str, operand: Any, name: str | 
     if op == "$between":
         if not isinstance(operand, list | tuple) or len(operand) != 2 or None in operand:
             raise InvalidFilter(name, f"operator '$between' needs [low, high] for field '{name}'")
-        low, high = (_operand(resolved, op, item, name) for item in operand)
+        low, high = _operand_list(resolved, op, list(operand), name)
         return Q(**{f"{lookup}__gte": low, f"{lookup}__lte": high})
-    if op in ("$contains", "$notContains") and resolved.fieldtype.storage == "json":
-        value = _operand(resolved, op, operand, name)
-        if value is None or isinstance(value, dict | list | tuple):
-            raise InvalidFilter(name, f"operator '{op}' needs a single value for field '{name}'")
-        condition = Q(JsonListContains(F(lookup), value))
-        return condition if op == "$contains" else ~condition | is_null(resolved)
-    if resolved.fieldtype.storage == "json":
-        raise InvalidFilter(name, f"operator '{op}' is not supported on list field '{name}'")
+    if is_json_field(resolved):
+        raise InvalidFilter(name, f"operator '{op}' is not supported on JSON field '{name}'")
     text = _text_operand(resolved, op, operand, name)
     if op in ("$like", "$ilike"):
         return Q(Like(F(lookup), parse_like(text), case_sensitive=op == "$like"))
@@ -121,6 +180,41 @@ def field_condition(resolved: ResolvedField, op: str, operand: Any, name: str | 
     return ~condition | is_null(resolved) if op == "$notContains" else condition
 
 
+def _list_condition(resolved: ResolvedField, op: str, operand: Any, name: str) -> Q:
+    """Operators on a JSON-array column: element tests, never SQL LIKE."""
+    lookup = resolved.lookup
+    if op in ("$in", "$nin"):
+        items = _list_operand(op, operand, name)
+        values = _operand_list(resolved, op, items, name) if items else []
+        any_of = match_nothing()
+        for value in values:
+            any_of |= Q(JsonListContains(F(lookup), _element(value, op, name)))
+        return any_of if op == "$in" else ~any_of | is_null(resolved)
+    if op not in ("$eq", "$contains", "$notContains"):
+        raise InvalidFilter(name, f"operator '{op}' is not supported on list field '{name}'")
+    value = _operand(resolved, op, operand, name)
+    if op == "$eq" and isinstance(value, list | tuple):
+        return Q(**{lookup: list(value)})  # the whole list equals this list
+    has_element = Q(JsonListContains(F(lookup), _element(value, op, name)))
+    return ~has_element | is_null(resolved) if op == "$notContains" else has_element
+
+
+def _element(value: Any, op: str, name: str) -> Any:
+    if value is None or isinstance(value, dict | list | tuple):
+        raise InvalidFilter(name, f"operator '{op}' needs a single value for field '{name}'")
+    return value
+
+
+def _list_operand(op: str, operand: Any, name: str) -> list[Any]:
+    if not isinstance(operand, list | tuple):
+        raise InvalidFilter(name, f"operator '{op}' needs a list for field '{name}'")
+    if len(operand) > MAX_LIST_OPERAND:
+        raise InvalidFilter(
+            name, f"operator '{op}' takes at most {MAX_LIST_OPERAND} values for field '{name}'"
+        )
+    return list(operand)
+
+
 def compare_fields(left: ResolvedField, op: str, right: ResolvedField) -> Q:
     """`left <op> right` for two columns (`$eq $ne $gt $gte $lt $lte`), CEL NULL semantics.
 
@@ -128,10 +222,10 @@ def compare_fields(left: ResolvedField, op: str, right: ResolvedField) -> Q:
     matches a NULL on either side.
     """
     for resolved in (left, right):
-        if op not in resolved.fieldtype.operators:
+        if op not in operators_of(resolved):
             name = _field_name(resolved)
             raise InvalidFilter(name, f"operator '{op}' is not supported for field '{name}'")
-    if left.fieldtype.storage != right.fieldtype.storage:
+    if storage_of(left) != storage_of(right) or is_list_field(left):
         raise InvalidFilter(
             _field_name(left),
             f"fields '{_field_name(left)}' and '{_field_name(right)}' cannot be compared",
@@ -149,17 +243,13 @@ def compare_fields(left: ResolvedField, op: str, right: ResolvedField) -> Q:
 
 
 def _membership(resolved: ResolvedField, op: str, operand: Any, name: str) -> Q:
-    if not isinstance(operand, list | tuple):
-        raise InvalidFilter(name, f"operator '{op}' needs a list for field '{name}'")
-    if len(operand) > MAX_LIST_OPERAND:
-        raise InvalidFilter(
-            name, f"operator '{op}' takes at most {MAX_LIST_OPERAND} values for field '{name}'"
-        )
-    if not operand:
-        return MATCH_NOTHING if op == "$in" else MATCH_ALL
-    values = [_operand(resolved, op, item, name) for item in operand if item is not None]
-    with_null = len(values) != len(operand)
-    found = Q(**{f"{resolved.lookup}__in": values}) if values else MATCH_NOTHING
+    items = _list_operand(op, operand, name)
+    if not items:
+        return match_nothing() if op == "$in" else match_all()
+    present = [item for item in items if item is not None]
+    with_null = len(present) != len(items)
+    values = _operand_list(resolved, op, present, name) if present else []
+    found = Q(**{f"{resolved.lookup}__in": values}) if values else match_nothing()
     if op == "$in":
         return found | is_null(resolved) if with_null else found
     if with_null:
@@ -172,6 +262,13 @@ def _operand(resolved: ResolvedField, op: str, value: Any, name: str) -> Any:
         return resolved.fieldtype.filter_operand(resolved.field, op, value)
     except FieldValueError as error:
         raise InvalidFilter(name, error.message)
+
+
+def _operand_list(resolved: ResolvedField, op: str, items: list[Any], name: str) -> list[Any]:
+    values = _operand(resolved, op, items, name)
+    if not isinstance(values, list | tuple) or len(values) != len(items):
+        raise InvalidFilter(name, f"operator '{op}' needs a list for field '{name}'")
+    return list(values)
 
 
 def _text_operand(resolved: ResolvedField, op: str, operand: Any, name: str) -> str:

@@ -23,9 +23,9 @@ from django.db.models import Q
 
 from apps.security.rules.conditions import (
     FILTER_OPERATORS,
-    MATCH_ALL,
-    MATCH_NOTHING,
     field_condition,
+    match_all,
+    match_nothing,
 )
 from apps.security.rules.exceptions import InvalidFilter
 from apps.security.rules.resolver import FieldResolver
@@ -141,7 +141,7 @@ class _Compiler:
 
     def array(self, spec: list[Any] | tuple[Any, ...], depth: int) -> Q:
         if not spec:
-            return MATCH_ALL
+            return match_all()
         head = spec[0]
         if isinstance(head, str) and head.lower() in LOGICAL_WORDS and _is_logical(spec):
             word = LOGICAL_WORDS[head.lower()]
@@ -176,7 +176,7 @@ class _Compiler:
         if word == "$and":
             return _and(parts)
         if not parts:
-            return MATCH_NOTHING
+            return match_nothing()
         result = parts[0]
         for part in parts[1:]:
             result |= part
@@ -205,7 +205,7 @@ def _is_logical(spec: list[Any] | tuple[Any, ...]) -> bool:
 
 def _and(parts: list[Q]) -> Q:
     if not parts:
-        return MATCH_ALL
+        return match_all()
     result = parts[0]
     for part in parts[1:]:
         result &= part

@@ -151,14 +151,37 @@ class JsonListContains(_Condition):
 
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs_sql, lhs_params = compiler.compile(self.lhs)
-        sql = (
-            f"({lhs_sql} IS NOT NULL AND json_type({lhs_sql}) = 'array' AND EXISTS "
-            f"(SELECT 1 FROM json_each({lhs_sql}) AS rules_element "
-            f"WHERE rules_element.value = %s))"
+        # lhs_sql is Django's compiled column reference, never client text.
+        template = (
+            "({lhs} IS NOT NULL AND json_type({lhs}) = 'array' AND EXISTS "
+            "(SELECT 1 FROM json_each({lhs}) AS rules_element WHERE rules_element.value = %s))"
         )
+        sql = template.format(lhs=lhs_sql)
         return sql, [*lhs_params, *lhs_params, *lhs_params, self.value]
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs_sql, lhs_params = compiler.compile(self.lhs)
         sql = f"({lhs_sql} IS NOT NULL AND ({lhs_sql})::jsonb @> %s::jsonb)"
         return sql, [*lhs_params, *lhs_params, json.dumps([self.value])]
+
+
+class JsonListEmpty(_Condition):
+    """The column holds the empty JSON array `[]` (`value` is unused)."""
+
+    def __init__(self, lhs: Any, value: Any = None) -> None:
+        super().__init__(lhs, value)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        raise NotSupportedError(f"JSON list filters are not supported on {connection.vendor}")
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        template = (
+            "({lhs} IS NOT NULL AND json_type({lhs}) = 'array' AND json_array_length({lhs}) = 0)"
+        )
+        return template.format(lhs=lhs_sql), [*lhs_params, *lhs_params, *lhs_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        sql = f"({lhs_sql} IS NOT NULL AND ({lhs_sql})::jsonb = '[]'::jsonb)"
+        return sql, [*lhs_params, *lhs_params]

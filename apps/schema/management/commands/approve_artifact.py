@@ -32,8 +32,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"rejected {project.name} version {version.number}")
                 return
             if version.status != "pending":
-                raise CommandError(f"version {version.number} is {version.status}, not pending"
-                                   " (use rollback_artifact to return to it)")
+                raise CommandError(
+                    f"version {version.number} is {version.status}, not pending"
+                    " (use rollback_artifact to return to it)"
+                )
             plan = publish.approve(version, allow_destructive=options["allow_destructive"])
         except SchemaError as error:
             raise CommandError(str(error)) from None

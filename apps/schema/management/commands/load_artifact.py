@@ -24,16 +24,26 @@ def project_name_from(manifest) -> str:
 
 
 class Command(BaseCommand):
-    help = "Validate an ObjectStack artifact, show its schema plan, and (with --approve) publish it."
+    help = (
+        "Validate an ObjectStack artifact, show its schema plan, and (with --approve) publish it."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="path to objectstack.json")
         parser.add_argument("--project", help="project name (default: the manifest namespace)")
-        parser.add_argument("--host", action="append", default=[], dest="hosts",
-                            help="hostname served by the project (repeatable)")
+        parser.add_argument(
+            "--host",
+            action="append",
+            default=[],
+            dest="hosts",
+            help="hostname served by the project (repeatable)",
+        )
         parser.add_argument("--approve", action="store_true", help="apply and publish now")
-        parser.add_argument("--allow-destructive", action="store_true",
-                            help="allow dropping fields/objects and narrowing types")
+        parser.add_argument(
+            "--allow-destructive",
+            action="store_true",
+            help="allow dropping fields/objects and narrowing types",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -43,31 +53,39 @@ class Command(BaseCommand):
         except ArtifactInvalid as error:
             for issue in error.issues:
                 self.stderr.write(f"  {issue}")
-            raise CommandError(f"artifact is invalid: {len(error.issues)} problem(s), "
-                               "nothing was changed") from None
+            raise CommandError(
+                f"artifact is invalid: {len(error.issues)} problem(s), nothing was changed"
+            ) from None
         for warning in loaded.warnings:
             self.stdout.write(f"warning: {warning}")
         name = options["project"] or project_name_from(loaded.artifact.manifest)
         if not re.match(PROJECT_NAME_PATTERN, name):
-            raise CommandError(f"invalid project name '{name}': use a-z, 0-9 and _ "
-                               "(start with a letter, at most 31 characters)")
+            raise CommandError(
+                f"invalid project name '{name}': use a-z, 0-9 and _ "
+                "(start with a letter, at most 31 characters)"
+            )
         try:
-            project = publish.ensure_project(name, options["hosts"],
-                                             label=loaded.artifact.manifest.name or "")
+            project = publish.ensure_project(
+                name, options["hosts"], label=loaded.artifact.manifest.name or ""
+            )
             candidate = publish.propose(project, loaded)
         except SchemaError as error:
             raise CommandError(str(error)) from None
         if candidate.unchanged:
-            self.stdout.write(f"project {name}: artifact unchanged (version "
-                              f"{candidate.version.number} is published)")
+            self.stdout.write(
+                f"project {name}: artifact unchanged (version "
+                f"{candidate.version.number} is published)"
+            )
             return
         version = candidate.version
-        self.stdout.write(f"project {name}: version {version.number} (sha256 "
-                          f"{loaded.sha256[:12]}) plan:")
+        self.stdout.write(
+            f"project {name}: version {version.number} (sha256 {loaded.sha256[:12]}) plan:"
+        )
         self.stdout.write(format_plan(candidate.plan))
         if not options["approve"]:
-            self.stdout.write(f"pending approval: python manage.py approve_artifact {name} "
-                              f"{version.number}")
+            self.stdout.write(
+                f"pending approval: python manage.py approve_artifact {name} {version.number}"
+            )
             return
         try:
             publish.approve(version, allow_destructive=options["allow_destructive"])

@@ -23,10 +23,12 @@ class Command(BaseCommand):
         if project is None:
             raise CommandError(f"no project named '{options['project']}'")
         try:
-            plan = publish.rollback(project, options["version"],
-                                    allow_destructive=options["allow_destructive"])
+            plan = publish.rollback(
+                project, options["version"], allow_destructive=options["allow_destructive"]
+            )
         except SchemaError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(format_plan(plan))
-        self.stdout.write(self.style.SUCCESS(
-            f"{project.name} now serves version {options['version']}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{project.name} now serves version {options['version']}")
+        )

@@ -25,6 +25,11 @@ class Command(BaseCommand):
         if project is None:
             raise CommandError(f"no project named '{options['project']}'")
         prefix, key = ApiKey.generate()
-        ApiKey.objects.create(prefix=prefix, key_hash=hash_secret(key), user=user,
-                              project=project, name=options["name"])
+        ApiKey.objects.create(
+            prefix=prefix,
+            key_hash=hash_secret(key),
+            user=user,
+            project=project,
+            name=options["name"],
+        )
         self.stdout.write(key)

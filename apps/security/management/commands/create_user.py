@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from apps.projects.models import Project
@@ -42,18 +42,21 @@ class Command(BaseCommand):
         user_model = get_user_model()
         with transaction.atomic():
             user, created = user_model.objects.get_or_create(
-                username=email, defaults={"email": email})
+                username=email, defaults={"email": email}
+            )
             user.set_password(options["password"])
             if options["superuser"]:
                 user.is_superuser = user.is_staff = True
             user.save()
             if project is not None:
                 membership, _ = Membership.objects.get_or_create(project=project, user=user)
-                membership.permission_sets = sorted(set(membership.permission_sets) |
-                                                    set(options["sets"]))
-                membership.positions = sorted(set(membership.positions) |
-                                              set(options["positions"]))
+                membership.permission_sets = sorted(
+                    set(membership.permission_sets) | set(options["sets"])
+                )
+                membership.positions = sorted(set(membership.positions) | set(options["positions"]))
                 membership.save()
         verb = "created" if created else "updated"
-        self.stdout.write(f"{verb} user {email} (id {user.pk})"
-                          + (f" in project {project.name}" if project else ""))
+        self.stdout.write(
+            f"{verb} user {email} (id {user.pk})"
+            + (f" in project {project.name}" if project else "")
+        )

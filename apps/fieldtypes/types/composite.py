@@ -1,0 +1,23 @@
+"""composite: an embedded JSON object with any keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from apps.fieldtypes.registry import register
+from apps.fieldtypes.types._json import StructuredFamily, expect_object
+
+if TYPE_CHECKING:
+    from apps.artifact.models import Field
+
+
+@register
+class CompositeType(StructuredFamily):
+    name = "composite"
+    storage = "json_object"
+
+    def check_shape(self, field: Field, value: Any) -> dict[str, Any]:
+        return expect_object(field, value)
+
+    def openapi_schema(self, field: Field) -> dict[str, Any]:
+        return {"type": "object"}
