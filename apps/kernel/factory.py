@@ -82,6 +82,8 @@ def model_fields(project_name: str, obj: Any) -> dict[str, models.Field]:
     """Every Django field of one object: system fields first, then stored artifact fields."""
     fields = system_fields()
     for name, field in obj.fields.items():
+        if name in SYSTEM_FIELDS:
+            continue  # an artifact may redeclare a system field; the system column wins
         field_type = get_type(field.type)
         django_field = field_type.model_field(field, relation_for(project_name, field))
         if django_field is not None:

@@ -70,6 +70,8 @@ class ObjectRuntime:
 def compile_object(obj: Object, model: type[models.Model]) -> ObjectRuntime:
     fields: dict[str, FieldRuntime] = {}
     for name, definition in obj.fields.items():
+        if name in SYSTEM_FIELDS:
+            continue
         field_type = get_type(definition.type)
         target = None
         if field_type.relational and definition.type != "user":

@@ -52,16 +52,32 @@ def _reference(kernel: Kernel, target_name: str, value: Any, natural_keys: dict[
     return value  # reported by the reference check of the write
 
 
+def _keys(external_id: str | list[str] | None) -> list[str]:
+    if not external_id:
+        return []
+    return [external_id] if isinstance(external_id, str) else list(external_id)
+
+
 def load_seed_data(ctx: Context, kernel: Kernel) -> dict[str, int]:
-    """Apply every seed block meant for OS_ENV; returns rows written per object."""
+    """Apply every seed block meant for OS_ENV; returns rows written per object.
+
+    Blocks for objects the artifact does not define (platform `sys_*` objects) are
+    skipped; the artifact loader lists them.
+    """
     written: dict[str, int] = {}
-    natural_keys = {d.object: d.external_id for d in kernel.artifact.data if d.external_id}
+    natural_keys = {
+        d.object: _keys(d.external_id)[0]
+        for d in kernel.artifact.data
+        if len(_keys(d.external_id)) == 1
+    }
     for block in kernel.artifact.data:
         if block.env and settings.OS_ENV not in block.env:
             continue
+        if block.object not in kernel.objects:
+            continue
         runtime = kernel.object(block.object)
         access = object_access(ctx, runtime)
-        key = block.external_id
+        keys = _keys(block.external_id)
         for index, record in enumerate(block.records):
             data = {
                 n: _value(runtime, kernel, n, v, natural_keys)
@@ -69,9 +85,9 @@ def load_seed_data(ctx: Context, kernel: Kernel) -> dict[str, int]:
                 if n != "id"
             }
             existing = None
-            if key and data.get(key) is not None:
+            if keys and all(data.get(k) is not None for k in keys):
                 existing = (
-                    runtime.model._base_manager.filter(**{key: data[key]})
+                    runtime.model._base_manager.filter(**{k: data[k] for k in keys})
                     .values_list("pk", flat=True)
                     .first()
                 )

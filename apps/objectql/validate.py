@@ -7,10 +7,13 @@ from typing import Any
 from django.utils import timezone
 
 from apps.fieldtypes.base import FieldValueError, resolve_default
+from apps.fieldtypes.registry import get_type
 from apps.kernel.kernel import ObjectRuntime
 from apps.objectql.exceptions import Forbidden, InvalidField, ValidationFailed
 from apps.objectql.resolver import SYSTEM_FIELD_DEFS
 from apps.security.access import Access
+
+DATETIME = get_type("datetime")
 
 
 def problem(field: str, code: str, message: str) -> dict[str, str]:
@@ -25,6 +28,7 @@ def clean_payload(
     creating: bool,
     prefix: str = "",
     user_id: int | None = None,
+    system: bool = False,
 ) -> dict[str, Any]:
     """Cleaned values of the fields present in `data` (plus defaults on create).
 
@@ -36,7 +40,7 @@ def clean_payload(
     forbidden = []
     for name in data:
         if name in SYSTEM_FIELD_DEFS:
-            if name == "owner_id" and access.can_transfer:
+            if (name == "owner_id" and access.can_transfer) or (system and name != "id"):
                 continue
             if name == "id" and not creating:
                 continue  # the id in an update body is the record's own id
@@ -62,8 +66,10 @@ def clean_payload(
     problems = []
     for name, value in data.items():
         if name in SYSTEM_FIELD_DEFS:
-            if name == "owner_id":
+            if name in ("owner_id", "created_by", "updated_by"):
                 values[name] = _owner(value, prefix, problems)
+            elif name != "id":
+                values[name] = _timestamp(name, value, prefix, problems)
             continue
         field = runtime.fields[name]
         if value is None:
@@ -96,6 +102,14 @@ def clean_payload(
 
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
+
+
+def _timestamp(name: str, value: Any, prefix: str, problems: list) -> Any:
+    try:
+        return DATETIME.clean(SYSTEM_FIELD_DEFS[name], value)
+    except FieldValueError as error:
+        problems.append(problem(prefix + name, error.code, error.message))
+        return None
 
 
 def _owner(value: Any, prefix: str, problems: list) -> int | None:

@@ -67,7 +67,15 @@ def _insert(
 ) -> str:
     if not access.can_create:
         raise Forbidden(f"you may not create {runtime.name}")
-    values = clean_payload(runtime, access, data, creating=True, prefix=prefix, user_id=ctx.user_id)
+    values = clean_payload(
+        runtime,
+        access,
+        data,
+        creating=True,
+        prefix=prefix,
+        user_id=ctx.user_id,
+        system=ctx.is_system,
+    )
     _check_references(ctx, runtime, values, prefix)
     now = timezone.now()
     for name in runtime.autonumbers:
@@ -76,7 +84,14 @@ def _insert(
             field.definition, _next_number(ctx, runtime, name), now
         )
     values.setdefault("owner_id", ctx.user_id)
-    values.update(created_at=now, updated_at=now, created_by=ctx.user_id, updated_by=ctx.user_id)
+    for name, value in (
+        ("created_at", now),
+        ("updated_at", now),
+        ("created_by", ctx.user_id),
+        ("updated_by", ctx.user_id),
+    ):
+        if values.get(name) is None:
+            values[name] = value
     instance = runtime.model(**{runtime.attnames[name]: value for name, value in values.items()})
     try:
         with transaction.atomic():
@@ -136,7 +151,15 @@ def _update(
 ) -> None:
     if not access.can_edit:
         raise Forbidden(f"you may not edit {runtime.name}")
-    values = clean_payload(runtime, access, data, creating=False, prefix=prefix)
+    values = clean_payload(
+        runtime,
+        access,
+        data,
+        creating=False,
+        prefix=prefix,
+        user_id=ctx.user_id,
+        system=ctx.is_system,
+    )
     values.pop("id", None)
     before = _locked_row(ctx, runtime, access, record_id, ["id", *values])
     _check_references(ctx, runtime, values, prefix)

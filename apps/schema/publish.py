@@ -11,6 +11,7 @@ from apps.artifact.load import LoadedArtifact, load_artifact
 from apps.artifact.models import Artifact
 from apps.audit import record as audit
 from apps.kernel.kernel import Kernel
+from apps.objectql.exceptions import ObjectQLError
 from apps.objectql.seed import load_seed_data
 from apps.projects import hosts
 from apps.projects.context import Context, new_request_id
@@ -129,7 +130,10 @@ def approve(version: AppVersion, *, allow_destructive: bool = False, user=None) 
         )
         kernel = Kernel(project.name, version.pk, version.number, new)
         ctx.kernel = kernel
-        load_seed_data(ctx, kernel)
+        try:
+            load_seed_data(ctx, kernel)
+        except ObjectQLError as error:
+            raise SchemaError(error.message) from None
 
     apply_plan(project.name, old, new.artifact, plan, then=publish)
     hosts.invalidate()

@@ -29,9 +29,12 @@ def test_password_is_stored_as_a_django_hash_and_never_returned():
     assert PASSWORD.to_wire(field, stored) is None
 
 
-def test_password_minimum_length_is_8_unless_the_field_says():
+def test_password_minimum_length_comes_from_the_field():
     with pytest.raises(FieldValueError) as error:
-        PASSWORD.clean(make_field("password"), "1234567")
+        PASSWORD.clean(make_field("password"), "")
+    assert error.value.code == "too_short"
+    with pytest.raises(FieldValueError) as error:
+        PASSWORD.clean(make_field("password", min_length=8), "1234567")
     assert error.value.code == "too_short"
     assert check_password("1234", PASSWORD.clean(make_field("password", min_length=4), "1234"))
 

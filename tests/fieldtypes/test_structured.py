@@ -43,7 +43,7 @@ def test_values_must_be_plain_json(type_name, value):
         ("repeater", {"qty": 1}, "invalid_type"),
         ("repeater", [{"qty": 1}, 2], "invalid_row"),
         ("address", "1 Main St", "invalid_type"),
-        ("address", {"street": "1 Main St", "zip": "12345"}, "invalid_address"),
+        ("address", {"street": "1 Main St", "planet": "Mars"}, "invalid_address"),
         ("address", {"postalCode": 12345}, "invalid_address"),
         ("location", [52.3, 4.9], "invalid_type"),
         ("location", {"lat": 52.3}, "invalid_location"),
@@ -89,11 +89,13 @@ def test_address_drops_nulls_and_keeps_known_keys():
     assert clean("address", full) == full
     assert clean("address", {"street": "1 Main St", "city": None}) == {"street": "1 Main St"}
     assert clean("address", {}) == {}
+    assert clean("address", {"postal_code": "1000", "country_code": "BE"}) == {
+        "postalCode": "1000", "countryCode": "BE"}
 
 
 def test_vector_dimensions():
     assert clean("vector", [0, 1, 2], dimensions=3) == [0.0, 1.0, 2.0]
-    assert error_code("vector", [0, 1], dimensions=3) == "invalid_dimensions"
+    assert error_code("vector", [0, 1, 2, 3], dimensions=3) == "invalid_dimensions"
     assert clean("vector", [0.5] * 7) == [0.5] * 7  # no dimensions: any length
     assert clean("vector", []) == []
 

@@ -1,6 +1,7 @@
 """address: a JSON object of strings: street, city, state, postalCode, country, countryCode, formatted.
 
-Unknown keys are refused; null members are dropped.
+Unknown keys are refused; null members are dropped; snake_case spellings
+(`postal_code`, `country_code`) are accepted and stored in camelCase.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from apps.artifact.models import Field
 
 ADDRESS_KEYS = ("street", "city", "state", "postalCode", "country", "countryCode", "formatted")
+ALIASES = {"postal_code": "postalCode", "zip": "postalCode", "country_code": "countryCode"}
 
 
 @register
@@ -25,6 +27,7 @@ class AddressType(StructuredFamily):
     def check_shape(self, field: Field, value: Any) -> dict[str, str]:
         address: dict[str, str] = {}
         for key, part in expect_object(field, value).items():
+            key = ALIASES.get(key, key)
             if key not in ADDRESS_KEYS:
                 raise FieldValueError(
                     "invalid_address",

