@@ -21,6 +21,31 @@ def _fresh_caches():
     kernels.clear()
 
 
+def _uses_transactions(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _drop_tables_created_by_test(request):
+    """Transactional tests commit their DDL; the flush after them only empties Django's own
+    tables, so drop the project tables such a test created."""
+    if not _uses_transactions(request):
+        yield
+        return
+    from django.db import connection
+
+    before = set(connection.introspection.table_names())
+    yield
+    created = set(connection.introspection.table_names()) - before
+    with connection.cursor() as cursor:
+        for table in created:
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE'
+                           if connection.vendor == "postgresql" else f'DROP TABLE IF EXISTS "{table}"')
+
+
 def publish_once(django_db_blocker, name: str, raw: dict[str, Any]):
     """Publish `raw` as project `name` once per session, outside any test transaction
     (schema changes cannot run inside one on SQLite). Tests using the `db` fixture

@@ -54,7 +54,8 @@ class Command(BaseCommand):
             for issue in error.issues:
                 self.stderr.write(f"  {issue}")
             raise CommandError(
-                f"artifact is invalid: {len(error.issues)} problem(s), nothing was changed"
+                f"artifact is invalid: {len(error.issues)} problem(s), nothing was changed; "
+                f"first: {error.issues[0]}"
             ) from None
         for warning in loaded.warnings:
             self.stdout.write(f"warning: {warning}")
