@@ -42,8 +42,11 @@ def _drop_tables_created_by_test(request):
     created = set(connection.introspection.table_names()) - before
     with connection.cursor() as cursor:
         for table in created:
-            cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE'
-                           if connection.vendor == "postgresql" else f'DROP TABLE IF EXISTS "{table}"')
+            cursor.execute(
+                f'DROP TABLE IF EXISTS "{table}" CASCADE'
+                if connection.vendor == "postgresql"
+                else f'DROP TABLE IF EXISTS "{table}"'
+            )
 
 
 def publish_once(django_db_blocker, name: str, raw: dict[str, Any]):
@@ -77,3 +80,75 @@ def demo_admin(demo):
 @pytest.fixture
 def demo_client(demo, demo_admin):
     return factories.api_client(demo, demo_admin)
+
+
+# Real protocol-17 artifacts from ../shared/artifacts, published once per session under
+# these project names (served at <name>.test). Missing artifacts skip the tests using them.
+SHARED_V17 = {
+    "blank": "blank-starter-v17",
+    "crm": "crm-minimal-v17",
+    "todo": "todo-v17",
+    "showcase": "showcase-v17",
+}
+
+
+@pytest.fixture(scope="session")
+def publish_session(django_db_setup, django_db_blocker):
+    """`publish(name, raw)`: publish an artifact once per session (see `publish_once`)."""
+
+    def publish(name: str, raw: dict[str, Any]):
+        return publish_once(django_db_blocker, name, raw)
+
+    return publish
+
+
+@pytest.fixture(scope="session")
+def shared_session(publish_session):
+    """`project(name)`: the SHARED_V17 artifact `name`, published once per session."""
+
+    def project(name: str):
+        return publish_session(name, factories.shared_artifact(SHARED_V17[name]))
+
+    return project
+
+
+@pytest.fixture(scope="session")
+def crm_session(shared_session):
+    return shared_session("crm")
+
+
+@pytest.fixture
+def crm(crm_session, db):
+    crm_session.refresh_from_db()
+    return crm_session
+
+
+@pytest.fixture
+def crm_admin(crm):
+    return factories.make_user("admin@crm.test", crm, superuser=True)
+
+
+@pytest.fixture
+def crm_client(crm, crm_admin):
+    return factories.api_client(crm, crm_admin)
+
+
+@pytest.fixture(scope="session")
+def showcase_session(shared_session):
+    return shared_session("showcase")
+
+
+@pytest.fixture
+def showcase(showcase_session, db):
+    showcase_session.refresh_from_db()
+    return showcase_session
+
+
+@pytest.fixture
+def showcase_admin(showcase):
+    return factories.make_user("admin@showcase.test", showcase, superuser=True)
+
+
+@pytest.fixture
+def showcase_client(showcase, showcase_admin):
+    return factories.api_client(showcase, showcase_admin)

@@ -17,12 +17,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BASE = {
     "manifest": {"id": "cli.test", "namespace": "cli", "version": "1.0.0"},
-    "objects": [{"name": "cli_item", "label": "Item", "fields": {
-        "title": {"type": "text", "required": True, "maxLength": 100},
-        "size": {"type": "number"},
-    }}],
-    "data": [{"object": "cli_item", "externalId": "title", "mode": "upsert",
-              "records": [{"title": "first", "size": 1}, {"title": "second", "size": 2}]}],
+    "objects": [
+        {
+            "name": "cli_item",
+            "label": "Item",
+            "fields": {
+                "title": {"type": "text", "required": True, "maxLength": 100},
+                "size": {"type": "number"},
+            },
+        }
+    ],
+    "data": [
+        {
+            "object": "cli_item",
+            "externalId": "title",
+            "mode": "upsert",
+            "records": [{"title": "first", "size": 1}, {"title": "second", "size": 2}],
+        }
+    ],
 }
 
 
@@ -143,8 +155,9 @@ def test_additive_change_and_rollback(tmp_path):
 
 def test_create_user_and_api_key(tmp_path):
     run("load_artifact", write(tmp_path, BASE), "--approve", "--host", "cli.test")
-    out, _ = run("create_user", "Ann@Example.com", "--password", "long-enough-pw",
-                 "--project", "cli")
+    out, _ = run(
+        "create_user", "Ann@Example.com", "--password", "long-enough-pw", "--project", "cli"
+    )
     assert out.startswith("created user ann@example.com")
     key, _ = run("create_api_key", "ann@example.com", "--project", "cli")
     key = key.strip()

@@ -47,12 +47,28 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "OS_DATA_DIR": str(tmp_path),
-           "OS_HOST_CACHE_TTL": "0.2"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "OS_DATA_DIR": str(tmp_path),
+        "OS_HOST_CACHE_TTL": "0.2",
+    }
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "objectos_site.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "objectos_site.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -68,8 +84,9 @@ def server(tmp_path):
 
 
 def get(port: int, path: str, key: str) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
-                                     headers={"Host": "live.test", "X-API-Key": key})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Host": "live.test", "X-API-Key": key}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
@@ -106,8 +123,9 @@ def test_new_version_served_without_restart(tmp_path, server):
     v2["objects"][0]["fields"]["priority"] = {"type": "number"}
     v2["objects"].append({"name": "live_tag", "fields": {"name": {"type": "text"}}})
     load(tmp_path, v2)
-    status, body = wait_for(server, "/api/v1/data/live_note", key,
-                            lambda s, b: "priority" in b["records"][0])
+    status, body = wait_for(
+        server, "/api/v1/data/live_note", key, lambda s, b: "priority" in b["records"][0]
+    )
     assert status == 200 and body["records"][0]["priority"] is None
     status, body = get(server, "/api/v1/data/live_tag", key)
     assert (status, body["total"]) == (200, 0)
@@ -121,8 +139,9 @@ def test_new_version_served_without_restart(tmp_path, server):
     status, body = get(server, "/api/v1/data/live_note", key)
     assert status == 200 and body["records"][0]["title"] == "hello"
 
-    call_command("rollback_artifact", "live", "1", "--allow-destructive",
-                 stdout=open(os.devnull, "w"))
+    call_command(
+        "rollback_artifact", "live", "1", "--allow-destructive", stdout=open(os.devnull, "w")
+    )
     status, body = wait_for(server, "/api/v1/data/live_tag", key, lambda s, b: s == 404)
     assert status == 404 and body["code"] == "OBJECT_NOT_FOUND"
     status, body = get(server, "/api/v1/data/live_note", key)

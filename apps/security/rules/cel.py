@@ -103,3 +103,5 @@ def cel_to_q_or_nothing(
         return match_nothing(), error
     except RuleError as error:
         return match_nothing(), CelError(source, str(error))
+    except Exception as error:  # a resolver or field type bug: still fail closed
+        return match_nothing(), CelError(source, f"internal error: {error!r}")

@@ -17,10 +17,11 @@ resolves (`has(record.a.b)`: the related row exists, or the JSON map has key `b`
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from apps.security.rules.cel_ast import (
     And,
@@ -47,8 +48,10 @@ from apps.security.rules.conditions import (
     is_null,
     match_all,
     match_nothing,
+    storage_of,
 )
 from apps.security.rules.exceptions import CelError
+from apps.security.rules.lookups import JsonHasKey
 from apps.security.rules.resolver import FieldResolver, ResolvedField
 
 RECORD = "record"
@@ -182,13 +185,15 @@ class QCompiler:
         if "." not in path:
             self.resolve(path)
             return match_nothing() if negated else match_all()
-        parent_path, key = path.rsplit(".", 1)
-        parent = self.resolve(parent_path)
-        if getattr(parent.fieldtype, "relational", False):
-            self.resolve(path)
-            return is_null(parent, negated)
-        if is_json_field(parent):
-            condition = Q(**{f"{parent.lookup}__has_key": key})
+        parent_path = path.rsplit(".", 1)[0]
+        root_name = path.split(".", 1)[0]
+        root = self.resolve(root_name)
+        if getattr(root.fieldtype, "relational", False) and parent_path == root_name:
+            self.resolve(path)  # the related row exists: its fields are all present
+            return is_null(root, negated)
+        if is_json_field(root):  # a key of a JSON map, at any depth
+            keys = tuple(path.split(".")[1:])
+            condition = Q(JsonHasKey(F(root.lookup), (keys[:-1], keys[-1])))
             return ~condition if negated else condition
         raise self.fail(node)
 
@@ -215,6 +220,11 @@ class QCompiler:
             if op not in ("==", "!="):
                 raise self.fail(node)
             return match_nothing() if op == "==" else match_all()
+        if isinstance(value, dt.date):
+            value_or_q = temporal_operand(storage_of(resolved), op, value)
+            if isinstance(value_or_q, Q):
+                return value_or_q
+            op, value = value_or_q
         return field_condition(resolved, _COMPARISONS[op], value, left_path)
 
     def membership(self, node: Binary, negated: bool) -> Q:
@@ -251,6 +261,30 @@ class QCompiler:
         condition = field_condition(resolved, "$contains", value, path)
         # On a NULL column the CEL test is an error: neither it nor its negation matches.
         return ~condition & is_null(resolved, False) if negated else condition
+
+
+def temporal_operand(storage: str, op: str, value: dt.date) -> tuple[str, Any] | Q:
+    """Re-express `column <op> value` when a date meets a datetime, as evaluate() does.
+
+    evaluate() compares a date with a datetime as midnight UTC of the date. For a date
+    column and a datetime constant that is `f < ceil(value)`, `f <= floor(value)`...;
+    for a datetime column and a date constant, the constant becomes midnight UTC.
+    Returns the new `(op, value)`, or a constant `Q` (a date never equals 10:30).
+    """
+    if storage == "datetime" and not isinstance(value, dt.datetime):
+        return op, dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if storage != "date" or not isinstance(value, dt.datetime):
+        return op, value
+    moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    moment = moment.astimezone(dt.UTC)
+    floor = moment.date()
+    at_midnight = moment.time() == dt.time(0)
+    ceil = floor if at_midnight else floor + dt.timedelta(days=1)
+    if op in ("==", "!="):
+        if at_midnight:
+            return op, floor
+        return match_nothing() if op == "==" else match_all()
+    return op, {"<": ceil, "<=": floor, ">": floor, ">=": ceil}[op]
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -185,3 +185,38 @@ class JsonListEmpty(_Condition):
         lhs_sql, lhs_params = compiler.compile(self.lhs)
         sql = f"({lhs_sql} IS NOT NULL AND ({lhs_sql})::jsonb = '[]'::jsonb)"
         return sql, [*lhs_params, *lhs_params]
+
+
+class JsonHasKey(_Condition):
+    """The JSON object at `path` (list of keys, may be empty) inside `lhs` has key `key`.
+
+    CEL presence: a key holding JSON null is present; a list or scalar has no keys.
+    `value` is `(path, key)`; keys come from CEL identifiers and travel as parameters.
+    """
+
+    def __init__(self, lhs: Any, value: tuple[tuple[str, ...], str]) -> None:
+        super().__init__(lhs, value)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        raise NotSupportedError(f"JSON key tests are not supported on {connection.vendor}")
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        path, key = self.value
+        parent = "$" + "".join(f'."{name}"' for name in path)
+        template = (
+            "({lhs} IS NOT NULL AND json_type({lhs}, %s) = 'object' "
+            "AND json_type({lhs}, %s) IS NOT NULL)"
+        )
+        params = [*lhs_params, *lhs_params, parent, *lhs_params, f'{parent}."{key}"']
+        return template.format(lhs=lhs_sql), params
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        path, key = self.value
+        template = (
+            "({lhs} IS NOT NULL AND jsonb_typeof(({lhs})::jsonb #> %s::text[]) = 'object' "
+            "AND jsonb_exists(({lhs})::jsonb #> %s::text[], %s))"
+        )
+        params = [*lhs_params, *lhs_params, list(path), *lhs_params, list(path), key]
+        return template.format(lhs=lhs_sql), params

@@ -226,7 +226,7 @@ ROWS: list[dict[str, Any]] = [
     dict(id=8, title="ALPHA", status="closed", amount="100.00", score=None, due=None,
          tags=[1], done=None, parent=4),
     dict(id=9, title="'; DROP TABLE x; --", status="open", amount="5.00", score=4.0,
-         due="2024-05-05", tags={"k": "red"}, done=True, parent=None),
+         due="2024-05-05", tags={"k": "red", "n": {"m": None}}, done=True, parent=None),
     dict(id=10, title="eta*?[x]", status="open", amount="75.00", score=7.0,
          due="2024-02-29", tags=["blue"], done=True, parent=None),
 ]  # fmt: skip

@@ -86,7 +86,10 @@ MONGO_CASES = [
     ({"parent.title": "alpha"}, {"beta", "gamma"}),
     ({"parent.status": {"$ne": "open"}}, ALL_TITLES - {"beta", "gamma"}),
     ({"parent.status": None}, ALL_TITLES - {"beta", "gamma", "Epsilon"}),
-    ({"$or": [{"status": "pending"}, {"amount": {"$lt": 10}}]}, {"Epsilon", "under_score", INJECTION}),
+    (
+        {"$or": [{"status": "pending"}, {"amount": {"$lt": 10}}]},
+        {"Epsilon", "under_score", INJECTION},
+    ),
     (
         {
             "$and": [
@@ -260,8 +263,15 @@ def test_depth_limit(match, resolver):
 
 def test_condition_limit(match, resolver):
     allowed = {"$or": [{"amount": index} for index in range(MAX_CONDITIONS)]}
-    assert match(compile_filter(allowed, resolver)) == {"under_score", INJECTION, "100% pure",
-                                                        "gamma", "eta*?[x]", "alpha", "ALPHA"}
+    assert match(compile_filter(allowed, resolver)) == {
+        "under_score",
+        INJECTION,
+        "100% pure",
+        "gamma",
+        "eta*?[x]",
+        "alpha",
+        "ALPHA",
+    }
     too_many = {"$or": [{"amount": index} for index in range(MAX_CONDITIONS + 1)]}
     with pytest.raises(InvalidFilter, match="more than 200 conditions"):
         compile_filter(too_many, resolver)
