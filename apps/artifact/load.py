@@ -97,7 +97,8 @@ def canonical_json(raw: Any) -> bytes:
 def _read(source: ArtifactSource) -> dict[str, Any]:
     if isinstance(source, dict):
         try:
-            return _top_level(json.loads(canonical_json(source)))
+            # a deep copy that keeps key order (field order is meaningful)
+            return _top_level(json.loads(json.dumps(source, ensure_ascii=False, allow_nan=False)))
         except (TypeError, ValueError) as error:
             raise ArtifactInvalid([Issue(ROOT, f"the artifact is not plain JSON data: {error}")])
     if isinstance(source, bytes | bytearray):

@@ -54,7 +54,7 @@ class KernelCache:
         return kernel
 
     def _build(self, project_name: str, version_id: int) -> Kernel:
-        version = AppVersion.objects.only("number", "artifact").get(pk=version_id)
+        version = AppVersion.objects.only("number", "source").get(pk=version_id)
         return Kernel.from_raw(project_name, version_id, version.number, version.artifact)
 
     def clear(self) -> None:

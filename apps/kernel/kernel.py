@@ -67,6 +67,10 @@ class ObjectRuntime:
         return self.definition.label or self.name
 
 
+_DATETIME = get_type("datetime")
+_TIMESTAMPS = {name: Field(name=name, type="datetime") for name in ("created_at", "updated_at")}
+
+
 def compile_object(obj: Object, model: type[models.Model]) -> ObjectRuntime:
     fields: dict[str, FieldRuntime] = {}
     for name, definition in obj.fields.items():
@@ -81,7 +85,8 @@ def compile_object(obj: Object, model: type[models.Model]) -> ObjectRuntime:
         fields[name] = FieldRuntime(name, definition, field_type, stored, target)
 
     read_columns = list(SYSTEM_FIELDS)
-    converters = []
+    # System timestamps use the datetime wire format (`...T09:30:00.000Z`) like datetime fields.
+    converters = [(name, _bind(_DATETIME.to_wire, _TIMESTAMPS[name])) for name in _TIMESTAMPS]
     for name, runtime in fields.items():
         if not runtime.stored or not runtime.type.returned:
             continue

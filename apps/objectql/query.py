@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from apps.kernel.kernel import Kernel, ObjectRuntime
+from apps.objectql import computed
 from apps.objectql.exceptions import Forbidden, InvalidField, InvalidQuery, RecordNotFound
 from apps.objectql.params import QuerySpec
 from apps.objectql.resolver import SYSTEM_FIELD_DEFS, ObjectResolver
@@ -122,6 +123,13 @@ def list_records(ctx: Context, object_name: str, spec: QuerySpec) -> dict[str, A
     access = readable_access(ctx, runtime)
     rows = apply_filters(ctx, runtime, access, scoped(ctx, runtime, access), spec)
     ordering = order_by(ctx, runtime, access, spec)
+    sorted_summaries = [
+        name
+        for name, _ in spec.sort
+        if name in runtime.fields and runtime.fields[name].definition.type == "summary"
+    ]
+    if sorted_summaries:  # order_by() needs the summary subqueries before it can sort on them
+        rows = rows.annotate(**computed.summary_annotations(kernel, runtime, sorted_summaries))
     serializer = Serializer.for_request(
         ctx, runtime, access, selected_fields(runtime, access, spec), spec.expand
     )

@@ -52,7 +52,17 @@ class Serializer:
         if programs is None:
             programs = runtime.plans["formulas"] = computed.formula_programs(runtime)
         self.formulas = {n: p for n, p in programs.items() if n in wanted}
+        # Formulas read every readable stored field, also those not selected.
+        self.extra = []
+        if self.formulas:
+            self.extra = [
+                n
+                for n in runtime.read_columns
+                if n not in wanted and (n in SYSTEM_FIELD_DEFS or n in access.readable)
+            ]
         self.expand = self._check_expand(expand, wanted)
+        # Computed values are added after the stored ones; restore the artifact's order.
+        self.order = list(names) if (self.formulas or self.summaries) else None
 
     @classmethod
     def for_request(
@@ -77,19 +87,25 @@ class Serializer:
             rows = rows.annotate(
                 **computed.summary_annotations(self.ctx.kernel, self.runtime, self.summaries)
             )
-        return list(rows.values(*self.columns, *self.summaries)[offset : offset + limit])
+        columns = (*self.columns, *self.extra, *self.summaries)
+        return list(rows.values(*columns)[offset : offset + limit])
 
     def render(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.formulas:  # on stored values (dates, decimals), before wire conversion
+            for row in rows:
+                computed.evaluate_formulas(self.formulas, row)
+                for name in self.extra:
+                    del row[name]
         for row in rows:
             for column, convert in self.converters:
                 value = row.get(column)
                 if value is not None:
                     row[column] = convert(value)
-        if self.formulas:
-            for row in rows:
-                computed.evaluate_formulas(self.formulas, row)
         for name in self.expand:
             self._expand(rows, name)
+        if self.order is not None:
+            order = self.order
+            rows[:] = [{name: row[name] for name in order if name in row} for row in rows]
         return rows
 
     def render_one(self, row: dict[str, Any]) -> dict[str, Any]:

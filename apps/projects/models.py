@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -51,7 +52,8 @@ class AppVersion(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    artifact = models.JSONField()
+    # The artifact's JSON text: text, not jsonb, because key order (field order) matters.
+    source = models.TextField()
     sha256 = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     plan = models.JSONField(default=list)
@@ -74,9 +76,14 @@ class AppVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.project_id}@{self.number}"
 
+    @property
+    def artifact(self) -> dict:
+        """The artifact as parsed JSON (key order kept)."""
+        return orjson.loads(self.source)
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            stored = AppVersion.objects.filter(pk=self.pk).values("artifact", "sha256").first()
-            if stored and (stored["sha256"] != self.sha256 or stored["artifact"] != self.artifact):
+            stored = AppVersion.objects.filter(pk=self.pk).values("source", "sha256").first()
+            if stored and (stored["sha256"] != self.sha256 or stored["source"] != self.source):
                 raise ValidationError("an artifact version is immutable; load a new version")
         super().save(*args, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,7 +72,7 @@ def propose(project: Project, loaded: LoadedArtifact, user=None) -> Candidate:
             version = AppVersion.objects.create(
                 project=project,
                 number=(last or 0) + 1,
-                artifact=loaded.raw,
+                source=orjson.dumps(loaded.raw).decode(),
                 sha256=loaded.sha256,
                 plan=[op.as_dict() for op in plan],
                 warnings=[str(w) for w in loaded.warnings],

@@ -211,3 +211,15 @@ def test_sign_in_token_and_api_key(demo, demo_admin):
     )
     assert wrong.status_code == 401
     assert AuditEvent.objects.filter(action="auth.sign_in_failed", chain="demo").exists()
+
+
+def test_fields_keep_artifact_order_and_formulas_see_unselected_fields(demo_client):
+    record = demo_client.get("/api/v1/data/demo_project",
+                             {"name": "Northwind web shop"}).json()["records"][0]
+    assert list(record)[6:] == ["name", "customer", "status", "budget", "spent", "start_date",
+                                "due_date", "description", "remaining", "task_count",
+                                "estimate_hours"]
+    selected = demo_client.get("/api/v1/data/demo_project",
+                               {"name": "Northwind web shop", "select": "name,remaining"})
+    assert selected.json()["records"][0] == {"id": record["id"], "name": "Northwind web shop",
+                                             "remaining": 35500}
