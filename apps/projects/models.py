@@ -76,14 +76,14 @@ class AppVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.project_id}@{self.number}"
 
-    @property
-    def artifact(self) -> dict:
-        """The artifact as parsed JSON (key order kept)."""
-        return orjson.loads(self.source)
-
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             stored = AppVersion.objects.filter(pk=self.pk).values("source", "sha256").first()
             if stored and (stored["sha256"] != self.sha256 or stored["source"] != self.source):
                 raise ValidationError("an artifact version is immutable; load a new version")
         super().save(*args, **kwargs)
+
+    @property
+    def artifact(self) -> dict:
+        """The artifact as parsed JSON (key order kept)."""
+        return orjson.loads(self.source)
