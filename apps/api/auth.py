@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login, logout
 from django.utils import timezone
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -62,6 +62,7 @@ class SignInEmailView(APIView):
         AuthToken.objects.create(
             key_hash=hash_secret(raw), user=user, project_id=route.project_id, expires_at=expires
         )
+        login(request._request, user)  # also a session cookie, for browsers and the Console
         ctx.user = user
         audit.record(ctx, "auth.sign_in", details={"method": "email"})
         return Response({"token": raw, "expiresAt": expires, "user": user_body(user)})
@@ -73,6 +74,7 @@ class SignOutView(APIView):
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
             AuthToken.objects.filter(pk=request.auth.pk).update(revoked_at=timezone.now())
+        logout(request._request)
         return Response({"success": True})
 
 

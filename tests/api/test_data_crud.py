@@ -214,12 +214,50 @@ def test_sign_in_token_and_api_key(demo, demo_admin):
 
 
 def test_fields_keep_artifact_order_and_formulas_see_unselected_fields(demo_client):
-    record = demo_client.get("/api/v1/data/demo_project",
-                             {"name": "Northwind web shop"}).json()["records"][0]
-    assert list(record)[6:] == ["name", "customer", "status", "budget", "spent", "start_date",
-                                "due_date", "description", "remaining", "task_count",
-                                "estimate_hours"]
-    selected = demo_client.get("/api/v1/data/demo_project",
-                               {"name": "Northwind web shop", "select": "name,remaining"})
-    assert selected.json()["records"][0] == {"id": record["id"], "name": "Northwind web shop",
-                                             "remaining": 35500}
+    record = demo_client.get("/api/v1/data/demo_project", {"name": "Northwind web shop"}).json()[
+        "records"
+    ][0]
+    assert list(record)[6:] == [
+        "name",
+        "customer",
+        "status",
+        "budget",
+        "spent",
+        "start_date",
+        "due_date",
+        "description",
+        "remaining",
+        "task_count",
+        "estimate_hours",
+    ]
+    selected = demo_client.get(
+        "/api/v1/data/demo_project", {"name": "Northwind web shop", "select": "name,remaining"}
+    )
+    assert selected.json()["records"][0] == {
+        "id": record["id"],
+        "name": "Northwind web shop",
+        "remaining": 35500,
+    }
+
+
+def test_session_cookie_from_sign_in_with_csrf(demo, demo_admin):
+    from rest_framework.test import APIClient
+
+    client = APIClient(HTTP_HOST="demo.test", enforce_csrf_checks=True)
+    signed_in = client.post(
+        "/api/v1/auth/sign-in/email",
+        {"email": "admin@demo.test", "password": factories.PASSWORD},
+        format="json",
+    )
+    assert signed_in.status_code == 200
+    assert client.get("/api/v1/data/demo_customer").status_code == 200
+    refused = client.post("/api/v1/data/demo_customer", {"name": "No CSRF"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "FORBIDDEN"
+    token = client.cookies["csrftoken"].value
+    created = client.post(
+        "/api/v1/data/demo_customer", {"name": "With CSRF"}, format="json", HTTP_X_CSRFTOKEN=token
+    )
+    assert created.status_code == 201
+    assert client.post("/api/v1/auth/sign-out", HTTP_X_CSRFTOKEN=token).status_code == 200
+    assert client.get("/api/v1/data/demo_customer").status_code == 401
