@@ -76,7 +76,7 @@ def record(
     """Append one event to the project's chain, inside the current transaction."""
     if chain is None:
         chain = (ctx.project_name if ctx is not None else "") or SYSTEM_CHAIN
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _locked_head(chain)
         user = ctx.user if ctx is not None else None
         values: dict[str, Any] = {

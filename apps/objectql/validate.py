@@ -94,6 +94,8 @@ def clean_payload(
         if field.definition.required and (creating or name in data) and _empty(values.get(name)):
             if name not in data and not creating:
                 continue
+            if any(p["field"] == prefix + name for p in problems):
+                continue  # the value given was refused already; it is not missing
             problems.append(problem(prefix + name, "required", f"{name} is required"))
     if problems:
         raise ValidationFailed("validation failed", fields=problems)

@@ -94,7 +94,7 @@ def _insert(
             values[name] = value
     instance = runtime.model(**{runtime.attnames[name]: value for name, value in values.items()})
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             instance.save(force_insert=True)
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
@@ -168,7 +168,7 @@ def _update(
         return
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             runtime.model._base_manager.filter(pk=before["id"]).update(
                 **changed, updated_at=now, updated_by=ctx.user_id
             )
@@ -197,7 +197,7 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
     before = _locked_row(ctx, runtime, access, record_id, list(runtime.read_columns))
     instance = runtime.model._base_manager.get(pk=before["id"])
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             _, per_model = instance.delete()
     except (RestrictedError, ProtectedError) as error:
         blockers = (

@@ -155,3 +155,20 @@ def test_sql_injection_in_field_names_is_invalid_field(demo_client, name):
     assert response.json()["code"] in {"INVALID_FIELD", "INVALID_QUERY"}
     response = demo_client.get("/api/v1/data/demo_customer", {"filter": f'{{"{name}": 1}}'})
     assert response.status_code == 400
+
+
+def test_unique_violation_is_a_validation_error_and_the_connection_survives(demo_client):
+    response = demo_client.post("/api/v1/data/demo_customer", {"name": "Fabrikam"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"] == [
+        {"field": "name", "code": "unique", "message": "another demo_customer has this name"}
+    ]
+    assert demo_client.get("/api/v1/data/demo_customer").json()["total"] == 3
+    batch = demo_client.post(
+        "/api/v1/data/demo_customer/createMany",
+        {"records": [{"name": "Fresh"}, {"name": "Fabrikam"}]},
+        format="json",
+    )
+    assert batch.status_code == 400
+    assert batch.json()["fields"][0]["field"] == "records[1].name"
+    assert demo_client.get("/api/v1/data/demo_customer", {"name": "Fresh"}).json()["total"] == 0
