@@ -116,6 +116,9 @@ else:
         }
     }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Keep connections across requests (each gthread thread holds one); health-checked on reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("OS_CONN_MAX_AGE", 600))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     DATABASES["default"].setdefault("TEST", {"NAME": str(OS_DATA_DIR / "test.sqlite3")})

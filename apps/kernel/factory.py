@@ -22,6 +22,7 @@ from apps.kernel.exceptions import KernelError
 USER_REFERENCES = frozenset({"sys_user", "user", "users", "_user"})
 SYSTEM_FIELDS = ("id", "owner_id", "created_by", "created_at", "updated_by", "updated_at")
 GENERATED_MODULE = "apps.kernel.generated"
+INDEXED_TYPES = frozenset({"select", "radio"})
 
 
 def new_record_id() -> str:
@@ -74,7 +75,7 @@ def relation_for(project_name: str, field: Any) -> Relation | None:
     reference = field.reference
     if field.type == "user" or reference in USER_REFERENCES:
         user_model = get_user_model()
-        return Relation(to=user_model, on_delete=models.DO_NOTHING)
+        return Relation(to=user_model, on_delete=models.DO_NOTHING, db_constraint=False)
     return Relation(to=f"{app_label(project_name)}.{reference}", on_delete=on_delete)
 
 
@@ -87,15 +88,23 @@ def model_fields(project_name: str, obj: Any) -> dict[str, models.Field]:
         field_type = get_type(field.type)
         django_field = field_type.model_field(field, relation_for(project_name, field))
         if django_field is not None:
+            if field.type in INDEXED_TYPES and not django_field.unique:
+                django_field.db_index = True  # the usual list filter (status, stage, ...)
             fields[name] = django_field
     return fields
 
 
 def build_model(
-    registry: Apps, project_name: str, obj: Any, fields: dict[str, models.Field] | None = None
+    registry: Apps,
+    project_name: str,
+    obj: Any,
+    fields: dict[str, models.Field] | None = None,
+    managed: bool = False,
 ) -> type[models.Model]:
-    """One model class registered in `registry`. `fields` overrides the full field set
-    (the schema applier builds minimal from/to models with it)."""
+    """One model class registered in `registry`. `fields` overrides the full field set.
+
+    Served models are unmanaged; the schema applier builds throwaway `managed=True`
+    copies because Django's schema editor only creates indexes for managed models."""
     meta = type(
         "Meta",
         (),
@@ -103,7 +112,7 @@ def build_model(
             "apps": registry,
             "app_label": app_label(project_name),
             "db_table": table_name(project_name, obj.name),
-            "managed": False,
+            "managed": managed,
             "default_permissions": (),
         },
     )
@@ -112,10 +121,12 @@ def build_model(
     return type(obj.name, (models.Model,), attrs)
 
 
-def build_models(project_name: str, objects: list[Any]) -> tuple[Apps, dict[str, type]]:
+def build_models(
+    project_name: str, objects: list[Any], managed: bool = False
+) -> tuple[Apps, dict[str, type]]:
     """All models of an artifact in a fresh registry, with every relation resolved."""
     registry = new_registry(project_name)
-    built = {obj.name: build_model(registry, project_name, obj) for obj in objects}
+    built = {obj.name: build_model(registry, project_name, obj, managed=managed) for obj in objects}
     pending = registry._pending_operations
     if pending:
         missing = sorted({f"{label}.{name}" for label, name in pending})

@@ -27,7 +27,7 @@ class SchemaState:
         self.objects: dict[str, Object] = {o.name: o for o in artifact.objects} if artifact else {}
 
     def models(self) -> dict[str, type]:
-        return build_models(self.project_name, list(self.objects.values()))[1]
+        return build_models(self.project_name, list(self.objects.values()), managed=True)[1]
 
     def with_field(self, object_name: str, field_name: str, field: Any | None) -> None:
         obj = self.objects[object_name]

@@ -173,3 +173,19 @@ def test_create_user_and_api_key(tmp_path):
         run("create_user", "not-an-email", "--password", "long-enough-pw")
     with pytest.raises(CommandError):
         run("create_api_key", "ann@example.com", "--project", "nope")
+
+
+def test_owner_lookup_and_select_columns_are_indexed(tmp_path):
+    indexed = copy.deepcopy(BASE)
+    indexed["objects"][0]["fields"]["status"] = {"type": "select", "options": ["a", "b"]}
+    indexed["objects"].append(
+        {"name": "cli_part", "fields": {"item": {"type": "master_detail", "reference": "cli_item"}}}
+    )
+    run("load_artifact", write(tmp_path, indexed), "--approve")
+    with connection.cursor() as cursor:
+        item = connection.introspection.get_constraints(cursor, "cli__cli_item")
+        part = connection.introspection.get_constraints(cursor, "cli__cli_part")
+    item_indexes = {tuple(c["columns"]) for c in item.values() if c["index"]}
+    part_indexes = {tuple(c["columns"]) for c in part.values() if c["index"]}
+    assert {("owner_id",), ("created_at",), ("status",)} <= item_indexes
+    assert ("item",) in part_indexes
