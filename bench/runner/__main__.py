@@ -1,0 +1,146 @@
+"""bench/run [--quick] [--db sqlite|postgres] [--only runtime,drf,plain] [--threads N] ...
+
+Seeds every selected server, then for each in turn: start it (cold start = process
+start to the first 200 on a GET), probe the rules, run wrk per (request, role), read
+its RSS, stop it. Prints one table and writes bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench.runner import load, report, servers
+from bench.runner.dataset import ADMIN_EMAIL, ROW_COUNT, ids_by_owner
+from bench.runner.seed import ROOT
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="warm-up 1 s, runs of 3 s")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--only", default="runtime,drf,plain",
+                        help="comma-separated servers: runtime, drf, plain")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="gunicorn threads per worker (bin/serve default 4; 1 = sync)")
+    parser.add_argument("--duration", type=int, help="seconds per measured run (default 10)")
+    parser.add_argument("--warmup", type=int, help="seconds of warm-up per run (default 3)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the temp data dirs")
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(args.only) - set(servers.SERVERS)
+    if unknown:
+        parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
+    args.duration = args.duration or (3 if args.quick else 10)
+    args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
+    return args
+
+
+def versions(wrk: str) -> dict[str, str]:
+    def run(*command: str) -> str:
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=10)
+        except OSError:
+            return "?"
+        return (done.stdout or done.stderr).strip().splitlines()[0] if (
+            done.stdout or done.stderr) else "?"
+
+    dirty = run("git", "status", "--porcelain", "--untracked-files=no")
+    return {
+        "python": platform.python_version(),
+        "django": version("django"),
+        "djangorestframework": version("djangorestframework"),
+        "gunicorn": version("gunicorn"),
+        "runtime_commit": run("git", "rev-parse", "--short", "HEAD")
+        + (" (+ uncommitted changes)" if dirty not in ("", "?") else ""),
+        "wrk": run(wrk, "--version"),
+        "machine": f"{platform.machine()}, {_cpus()} CPUs",
+    }
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def bench_one(instance: servers.Instance, args: argparse.Namespace, wrk: str,
+              id_files: dict[str, Path]) -> dict[str, Any]:
+    name = instance.spec.name
+    first_id = ids_by_owner()[0][0]
+    token = instance.seed["tokens"][ADMIN_EMAIL]
+    out: dict[str, Any] = {"label": instance.spec.label, "seed": instance.seed["seconds"]}
+    out["cold_start_s"] = round(servers.start(
+        instance, args.threads, f"{load.COLLECTION}/{first_id}", token), 3)
+    print(f"{name}: up on {instance.base_url} after {out['cold_start_s']:.2f} s", flush=True)
+    out["probe"] = load.probe(instance)
+    out["rows"] = load.drive(wrk, instance, load.LoadShape(args.warmup, args.duration,
+                                                           args.connections),
+                             id_files, log=lambda line: print(line, flush=True))
+    out["rss"] = servers.rss(instance)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    began = time.perf_counter()
+    wrk = load.ensure_wrk()
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    result: dict[str, Any] = {
+        "config": {"stamp": stamp, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                   "db": args.db, "threads": args.threads, "duration": args.duration,
+                   "warmup": args.warmup, "connections": args.connections, "rows": ROW_COUNT,
+                   "servers": args.only, "versions": versions(wrk)},
+        "servers": {},
+    }
+    work_dir = Path(tempfile.mkdtemp(prefix="bench-ids-"))
+    id_files = load.write_id_files(work_dir)
+    instances: list[servers.Instance] = []
+    try:
+        for name in args.only:
+            instance = servers.prepare(servers.SERVERS[name], args.db)
+            instances.append(instance)
+            seeded = servers.seed(instance)
+            print(f"{name}: seeded {ROW_COUNT} rows in {sum(seeded['seconds'].values()):.1f} s "
+                  f"{seeded['seconds']}", flush=True)
+        for instance in instances:
+            try:
+                result["servers"][instance.spec.name] = bench_one(instance, args, wrk, id_files)
+            except Exception as error:  # one broken server must not hide the others
+                code = instance.process.poll() if instance.process else None
+                if code is not None:
+                    error = RuntimeError(f"{error} (the server exited with code {code})")
+                log = servers.tail(instance.log_path)
+                print(f"{instance.spec.name}: FAILED: {error}\nserver log:\n{log}",
+                      file=sys.stderr, flush=True)
+                result["servers"][instance.spec.name] = {"error": str(error)[:2000],
+                                                         "server_log": log}
+            finally:
+                servers.stop(instance)
+    finally:
+        for instance in instances:
+            servers.cleanup(instance, keep=args.keep)
+        for path in id_files.values():
+            path.unlink(missing_ok=True)
+        work_dir.rmdir()
+    result["ratios"] = report.ratios(result["servers"])
+    result["wire_differences"] = load.wire_differences(
+        {n: s["probe"] for n, s in result["servers"].items() if "probe" in s})
+    result["wall_seconds"] = round(time.perf_counter() - began, 1)
+    print()
+    print(report.table(result))
+    path = report.save(result, ROOT / "bench" / "results")
+    print(f"wall time {result['wall_seconds']} s; JSON: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
