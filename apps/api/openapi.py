@@ -53,6 +53,9 @@ def object_schema(runtime: ObjectRuntime, readable: frozenset[str]) -> dict[str,
         if name not in readable or not field.type.returned:
             continue
         schema = dict(field.type.openapi_schema(field.definition))
+        schema["nullable"] = True  # a record may hold no value (required is checked on write)
+        if "enum" in schema:  # OpenAPI 3.0: a nullable enum lists null among its values
+            schema["enum"] = [*schema["enum"], None]
         if field.type.computed:
             schema["readOnly"] = True
         if field.definition.label:
@@ -69,6 +72,7 @@ def object_schema(runtime: ObjectRuntime, readable: frozenset[str]) -> dict[str,
 def object_paths(runtime: ObjectRuntime) -> dict[str, Any]:
     name = runtime.name
     ref = {"$ref": f"#/components/schemas/{name}"}
+    patch = {"$ref": f"#/components/schemas/{name}.patch"}  # "." never occurs in object names
     record = {
         "type": "object",
         "properties": {"object": {"type": "string"}, "id": {"type": "string"}, "record": ref},
@@ -117,7 +121,10 @@ def object_paths(runtime: ObjectRuntime) -> dict[str, Any]:
             "patch": {
                 "tags": tag,
                 "operationId": f"update_{name}",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": patch}},
+                },
                 "responses": {"200": _json(record), **_errors(400, 401, 403, 404)},
             },
             "delete": {
@@ -159,6 +166,10 @@ def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
             continue
         paths.update(object_paths(runtime))
         schemas[runtime.name] = object_schema(runtime, readable)
+        # An update names only the fields it changes: nothing is required.
+        schemas[f"{runtime.name}.patch"] = {
+            k: v for k, v in schemas[runtime.name].items() if k != "required"
+        }
     manifest = kernel.artifact.manifest
     return {
         "openapi": "3.0.3",

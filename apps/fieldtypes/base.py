@@ -48,6 +48,9 @@ class Relation:
 
     to: Any  # model class or lazy "app_label.ModelName" string in the kernel's Apps
     on_delete: Any  # django.db.models deletion handler
+    # False for references to the user model: users live outside the project's tables,
+    # so no database constraint ties them to project rows (as for the `user` type).
+    db_constraint: bool = True
 
 
 @dataclass(frozen=True)

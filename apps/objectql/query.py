@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from apps.kernel.kernel import Kernel, ObjectRuntime
 from apps.objectql import computed
@@ -74,9 +75,14 @@ def search_q(runtime: ObjectRuntime, access: Access, text: str) -> Q:
     return query
 
 
-def order_by(ctx: Context, runtime: ObjectRuntime, access: Access, spec: QuerySpec) -> list[str]:
+def order_by(
+    ctx: Context, runtime: ObjectRuntime, access: Access, spec: QuerySpec
+) -> list[str | OrderBy]:
+    """The ORDER BY of a list. NULL sorts as the smallest value (first ascending, last
+    descending) on every database; PostgreSQL alone would put it the other way round."""
     resolver = resolver_for(ctx, runtime, access)
-    ordering = []
+    ordering: list[str | OrderBy] = []
+    lookups = set()
     for name, descending in spec.sort:
         definition = runtime.fields.get(name)
         if (
@@ -93,8 +99,12 @@ def order_by(ctx: Context, runtime: ObjectRuntime, access: Access, spec: QuerySp
             if not resolved.fieldtype.sortable:
                 raise InvalidField(f"field '{name}' cannot be sorted", field=name)
             lookup = resolved.lookup
-        ordering.append(f"-{lookup}" if descending else lookup)
-    if "pk" not in ordering and "-pk" not in ordering and "id" not in ordering:
+        lookups.add(lookup)
+        column = F(lookup)
+        ordering.append(
+            column.desc(nulls_last=True) if descending else column.asc(nulls_first=True)
+        )
+    if not lookups & {"pk", "id"}:
         ordering.append("-created_at" if not ordering else "pk")
     return ordering
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
@@ -51,8 +52,33 @@ def _check_references(
                     f"no {target_name} with id {', '.join(map(str, missing))}",
                 )
             )
+    problems.extend(_missing_users(runtime, values, prefix))
     if problems:
         raise ValidationFailed("validation failed", fields=problems)
+
+
+def _missing_users(runtime: ObjectRuntime, values: dict[str, Any], prefix: str) -> list[dict]:
+    """Problems for user references (user fields, lookups to sys_user) naming no user."""
+    wanted: dict[str, set[str]] = {}
+    for name, field in runtime.fields.items():
+        value = values.get(name)
+        if field.is_user_reference and value is not None:
+            wanted[name] = {str(v) for v in (value if isinstance(value, list) else [value])}
+    if not wanted:
+        return []
+    ids = {int(v) for ids in wanted.values() for v in ids if v.isascii() and v.isdigit()}
+    found = {
+        str(pk)
+        for pk in get_user_model()._base_manager.filter(pk__in=ids).values_list("pk", flat=True)
+    }
+    problems = []
+    for name, ids in wanted.items():
+        missing = sorted(ids - found)
+        if missing:
+            problems.append(
+                problem(prefix + name, "invalid_reference", f"no user with id {', '.join(missing)}")
+            )
+    return problems
 
 
 def _next_number(ctx: Context, runtime: ObjectRuntime, field_name: str) -> int:

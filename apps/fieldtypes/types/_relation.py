@@ -59,6 +59,7 @@ class RelationFamily(FieldType):
         return models.ForeignKey(
             relation.to,
             on_delete=relation.on_delete,
+            db_constraint=relation.db_constraint,
             db_column=field.name,
             null=True,
             blank=True,
