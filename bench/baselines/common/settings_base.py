@@ -35,6 +35,10 @@ else:
         }
     }
 
+# Same connection policy as the runtime (objectos_site.settings): persistent, health-checked.
+DATABASES["default"]["CONN_MAX_AGE"] = 600
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
