@@ -16,6 +16,7 @@ from apps.objectql.exceptions import Conflict, Forbidden, RecordNotFound, Valida
 from apps.objectql.models import Sequence
 from apps.objectql.params import QuerySpec
 from apps.objectql.query import get_record, scoped
+from apps.objectql.transactions import write_transaction
 from apps.objectql.validate import clean_payload, problem
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
@@ -150,7 +151,7 @@ def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> Va
 def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
-    with transaction.atomic():
+    with write_transaction():
         record_id = _insert(ctx, runtime, access, data)
     return get_record(ctx, object_name, record_id, QuerySpec(top=1))
 
@@ -212,7 +213,7 @@ def _update(
 def update_record(ctx: Context, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
-    with transaction.atomic():
+    with write_transaction():
         _update(ctx, runtime, access, record_id, data)
     return get_record(ctx, object_name, record_id, QuerySpec(top=1))
 
@@ -251,7 +252,7 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
 def delete_record(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
-    with transaction.atomic():
+    with write_transaction():
         _delete(ctx, runtime, access, record_id)
     return {"object": object_name, "id": str(record_id), "success": True}
 
@@ -268,7 +269,7 @@ def create_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
     items = _batch_items(records, "records")
-    with transaction.atomic():
+    with write_transaction():
         ids = [
             _insert(ctx, runtime, access, item, prefix=f"records[{i}].")
             for i, item in enumerate(items)
@@ -281,7 +282,7 @@ def update_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
     access = object_access(ctx, runtime)
     items = _batch_items(records, "records")
     ids = []
-    with transaction.atomic():
+    with write_transaction():
         for i, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 raise ValidationFailed(
@@ -299,7 +300,7 @@ def delete_many(ctx: Context, object_name: str, ids: Any) -> dict[str, Any]:
     items = _batch_items(ids, "ids")
     if not all(isinstance(i, str) for i in items):
         raise ValidationFailed("ids must be strings", field="ids")
-    with transaction.atomic():
+    with write_transaction():
         for record_id in items:
             _delete(ctx, runtime, access, record_id)
     return {"object": object_name, "ids": items, "success": True, "count": len(items)}
