@@ -161,6 +161,7 @@ REST_FRAMEWORK = {
 # Runtime knobs (README "Configuration").
 OS_KERNEL_CACHE_SIZE = int(os.environ.get("OS_KERNEL_CACHE_SIZE", 32))
 OS_HOST_CACHE_TTL = float(os.environ.get("OS_HOST_CACHE_TTL", 1.0))
+OS_AUTH_CACHE_TTL = float(os.environ.get("OS_AUTH_CACHE_TTL", 2.0))
 OS_MAX_PAGE_SIZE = int(os.environ.get("OS_MAX_PAGE_SIZE", 500))
 OS_DEFAULT_PAGE_SIZE = int(os.environ.get("OS_DEFAULT_PAGE_SIZE", 50))
 OS_MAX_BATCH_SIZE = int(os.environ.get("OS_MAX_BATCH_SIZE", 200))

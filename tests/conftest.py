@@ -8,6 +8,7 @@ import pytest
 
 from apps.kernel.cache import kernels
 from apps.projects import hosts
+from apps.security.authentication import credentials
 from tests import factories
 
 _published: dict[str, Any] = {}
@@ -16,8 +17,10 @@ _published: dict[str, Any] = {}
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     hosts.invalidate()
+    credentials.clear()
     yield
     hosts.invalidate()
+    credentials.clear()
     kernels.clear()
 
 

@@ -16,7 +16,7 @@ from apps.api.context import client_ip
 from apps.audit import record as audit
 from apps.objectql.exceptions import ValidationFailed
 from apps.projects.context import Context
-from apps.security.authentication import is_member
+from apps.security.authentication import credentials, is_member
 from apps.security.models import AuthToken, hash_secret
 
 
@@ -74,6 +74,7 @@ class SignOutView(APIView):
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
             AuthToken.objects.filter(pk=request.auth.pk).update(revoked_at=timezone.now())
+            credentials.forget(request.auth.key_hash)
         logout(request._request)
         return Response({"success": True})
 

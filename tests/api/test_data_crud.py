@@ -261,3 +261,12 @@ def test_session_cookie_from_sign_in_with_csrf(demo, demo_admin):
     assert created.status_code == 201
     assert client.post("/api/v1/auth/sign-out", HTTP_X_CSRFTOKEN=token).status_code == 200
     assert client.get("/api/v1/data/demo_customer").status_code == 401
+
+
+def test_signed_out_token_is_refused_at_once(demo, demo_admin):
+    client = factories.token_client(demo, "admin@demo.test")
+    assert client.get("/api/v1/data/demo_customer").status_code == 200  # now cached
+    assert client.post("/api/v1/auth/sign-out").status_code == 200
+    response = client.get("/api/v1/data/demo_customer")
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid or expired token", "code": "UNAUTHENTICATED"}
