@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from apps.api.context import request_context
 from apps.kernel.kernel import ObjectRuntime
-from apps.objectql.resolver import SYSTEM_FIELD_DEFS
 from apps.security.access import object_access
+from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 
 SKIPPED_FIELD_KEYS = frozenset({"name"})
 

@@ -28,7 +28,7 @@ AGGREGATES = {"sum": Sum, "min": Min, "max": Max, "avg": Avg, "count": Count}
 
 def summary_annotations(kernel: Kernel, runtime: ObjectRuntime, names: list[str]) -> dict:
     """Subquery expressions for the summary fields among `names`."""
-    from apps.objectql.resolver import ObjectResolver
+    from apps.security.schema_resolver import ObjectResolver
 
     annotations = {}
     for name in names:

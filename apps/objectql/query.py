@@ -11,12 +11,12 @@ from apps.kernel.kernel import Kernel, ObjectRuntime
 from apps.objectql import computed
 from apps.objectql.exceptions import Forbidden, InvalidField, InvalidQuery, RecordNotFound
 from apps.objectql.params import QuerySpec
-from apps.objectql.resolver import SYSTEM_FIELD_DEFS, ObjectResolver
 from apps.objectql.serialize import Serializer
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
-from apps.security.rules import compile_filter
+from apps.security.rules import MATCH_ALL, compile_filter
 from apps.security.rules.exceptions import InvalidFilter, UnknownField
+from apps.security.schema_resolver import SYSTEM_FIELD_DEFS, ObjectResolver
 
 MAX_SEARCH_LENGTH = 200
 
@@ -40,7 +40,7 @@ def resolver_for(ctx: Context, runtime: ObjectRuntime, access: Access) -> Object
 def scoped(ctx: Context, runtime: ObjectRuntime, access: Access) -> QuerySet:
     """The object's rows the actor may read."""
     rows = runtime.model._base_manager.all()
-    if access.read_scope != Q():
+    if access.read_scope is not MATCH_ALL:
         rows = rows.filter(access.read_scope)
     return rows
 

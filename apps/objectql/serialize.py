@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 from apps.kernel.kernel import ObjectRuntime
 from apps.objectql import computed
 from apps.objectql.exceptions import InvalidField
-from apps.objectql.resolver import SYSTEM_FIELD_DEFS
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
+from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 
 USER_EXPAND_COLUMNS = ("id", "email", "first_name", "last_name", "username")
 

@@ -10,8 +10,8 @@ from apps.fieldtypes.base import FieldValueError, resolve_default
 from apps.fieldtypes.registry import get_type
 from apps.kernel.kernel import ObjectRuntime
 from apps.objectql.exceptions import Forbidden, InvalidField, ValidationFailed
-from apps.objectql.resolver import SYSTEM_FIELD_DEFS
 from apps.security.access import Access
+from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 
 DATETIME = get_type("datetime")
 

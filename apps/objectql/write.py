@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError, RestrictedError
+from django.db.models import F, ProtectedError, Q, RestrictedError
 from django.utils import timezone
 
 from apps.audit import record as audit
@@ -20,6 +20,7 @@ from apps.objectql.transactions import write_transaction
 from apps.objectql.validate import clean_payload, problem
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
+from apps.security.rules import MATCH_ALL
 
 REDACTED_TYPES = frozenset({"password", "secret"})
 
@@ -125,6 +126,7 @@ def _insert(
             instance.save(force_insert=True)
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
+    _enforce_check(runtime, access.insert_check, instance.pk)
     audit.record(
         ctx,
         "create",
@@ -133,6 +135,14 @@ def _insert(
         changes=audit.diff(None, values, _redacted(runtime)),
     )
     return instance.pk
+
+
+def _enforce_check(runtime: ObjectRuntime, check: Q | None, record_id: str) -> None:
+    """Row-level security `check`: the written row must satisfy it (else all is undone)."""
+    if check is None:
+        return
+    if not runtime.model._base_manager.filter(check, pk=record_id).exists():
+        raise Forbidden(f"the {runtime.name} record would violate a row-level security check")
 
 
 def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> ValidationFailed:
@@ -160,7 +170,7 @@ def _locked_row(
     ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str, columns: list[str]
 ) -> dict[str, Any]:
     rows = scoped(ctx, runtime, access).filter(pk=str(record_id))
-    if access.write_scope is not None:
+    if access.write_scope is not MATCH_ALL:
         rows = rows.filter(access.write_scope)
     row = rows.select_for_update().values(*columns).first()
     if row is None:
@@ -201,6 +211,7 @@ def _update(
             )
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
+    _enforce_check(runtime, access.update_check, before["id"])
     audit.record(
         ctx,
         "update",

@@ -1,19 +1,40 @@
-"""What one actor may do with one object: object rights, row scope (a Q) and field sets.
+"""What one actor may do with one object: object rights, row scopes (Q) and field sets.
 
-Both the list path and the single-record path use the same `Access.read_scope`, so a
-record outside the scope is absent from lists and answers 404 on get/update/delete.
-Until permission sets are enforced (security issue), an authenticated project member
-may use every object and field.
+Everything compiles to ONE read scope and ONE write scope per (actor, object), used by
+list, get, query, batch, expand, search and count alike: a record outside the read
+scope is absent from lists and answers 404 on get/update/delete.
+
+Layers (ObjectStack protocol 17), for a user who is not a superuser:
+- object rights: the union of the permission sets that apply (assigned through the
+  membership, plus every `isDefault` set); no set, no access;
+- row scope: the object's `sharingModel` (private: owner; public_read; public_read_write;
+  controlled_by_parent: the master record's scope), widened by criteria sharing rules and
+  `viewAllRecords`/`modifyAllRecords`, then narrowed by the row-level security policies
+  of the applying sets (`using`, for the user's positions);
+- field sets: a field is readable (editable) when some set granting read (edit) on the
+  object does not declare it unreadable (not editable).
+Rules that cannot be compiled match nothing (fail closed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
 
-from apps.kernel.kernel import ObjectRuntime
+from apps.artifact.models import PermissionSet, RlsPolicy
+from apps.kernel.kernel import Kernel, ObjectRuntime
 from apps.projects.context import Context
+from apps.security.principal import Principal, principal_of
+from apps.security.rules import MATCH_ALL, MATCH_NOTHING, cel_to_q_or_nothing
+from apps.security.schema_resolver import ObjectResolver
+from apps.security.shares import share_scope
+
+READ_ALL_MODELS = frozenset({"public_read", "public_read_write", "read", "read_write", "full"})
+WRITE_ALL_MODELS = frozenset({"public_read_write", "read_write", "full"})
+READ_OPERATIONS = frozenset({"select", "all"})
+MAX_PARENT_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -29,28 +50,260 @@ class Access:
     write_scope: Q
     readable: frozenset[str]
     editable: frozenset[str]
+    # `check` expressions a written row must satisfy, per operation (insert/update).
+    insert_check: Q | None = None
+    update_check: Q | None = None
+    # Human-readable reasons, for /security/explain.
+    reasons: tuple[str, ...] = ()
 
 
-def object_access(ctx: Context, runtime: ObjectRuntime) -> Access:
+def object_access(ctx: Context, runtime: ObjectRuntime, depth: int = 0) -> Access:
     """Access for the context's actor; cached on the context for the request."""
     cache = ctx.extra.setdefault("access", {})
     access = cache.get(runtime.name)
     if access is None:
-        access = _compile(ctx, runtime)
+        access = compile_access(ctx.kernel, runtime, principal_of(ctx), ctx, depth)
         cache[runtime.name] = access
     return access
 
 
-def _compile(ctx: Context, runtime: ObjectRuntime) -> Access:
+def full_access(runtime: ObjectRuntime, reason: str) -> Access:
     everything = frozenset(runtime.fields)
     return Access(
-        can_read=True,
-        can_create=True,
-        can_edit=True,
-        can_delete=True,
-        can_transfer=ctx.is_superuser,
-        read_scope=Q(),
-        write_scope=Q(),
-        readable=everything,
-        editable=everything,
+        True,
+        True,
+        True,
+        True,
+        True,
+        MATCH_ALL,
+        MATCH_ALL,
+        everything,
+        everything,
+        reasons=(reason,),
     )
+
+
+def applicable_sets(kernel: Kernel, principal: Principal) -> list[PermissionSet]:
+    return [
+        ps for ps in kernel.artifact.permissions
+        if ps.is_default or ps.name in principal.permission_sets
+    ]  # fmt: skip
+
+
+def compile_access(
+    kernel: Kernel,
+    runtime: ObjectRuntime,
+    principal: Principal,
+    ctx: Context | None = None,
+    depth: int = 0,
+) -> Access:
+    if principal.is_system:
+        return full_access(runtime, "system context")
+    if principal.is_superuser:
+        return full_access(runtime, "superuser")
+    sets = applicable_sets(kernel, principal)
+    grants = [(ps, ps.objects[runtime.name]) for ps in sets if runtime.name in ps.objects]
+    reasons = [
+        f"permission set {ps.name}" + (" (default)" if ps.is_default else "") for ps, _ in grants
+    ]
+    if not grants:
+        nothing = frozenset[str]()
+        return Access(
+            False,
+            False,
+            False,
+            False,
+            False,
+            MATCH_NOTHING,
+            MATCH_NOTHING,
+            nothing,
+            nothing,
+            reasons=("no permission set grants this object",),
+        )
+
+    def any_grant(attribute: str) -> bool:
+        return any(getattr(grant, attribute) for _, grant in grants)
+
+    can_read = any_grant("allow_read") or any_grant("view_all_records")
+    view_all = any_grant("view_all_records") or any_grant("modify_all_records")
+    modify_all = any_grant("modify_all_records")
+    resolver = ObjectResolver(kernel, runtime, frozenset(runtime.fields))
+    variables = principal.variables()
+
+    read_scope, write_scope = sharing_scopes(kernel, runtime, principal, ctx, depth, reasons)
+    rule_read, rule_write = sharing_rule_scopes(
+        kernel, runtime, principal, resolver, variables, reasons
+    )
+    read_scope = (
+        MATCH_ALL
+        if view_all
+        else (read_scope | rule_read | share_scope(runtime, principal, "read"))
+    )
+    write_scope = (
+        MATCH_ALL
+        if modify_all
+        else (write_scope | rule_write | share_scope(runtime, principal, "edit"))
+    )
+    if view_all:
+        reasons.append("viewAllRecords")
+    if modify_all:
+        reasons.append("modifyAllRecords")
+
+    policies = [
+        p
+        for ps, _ in grants
+        for p in ps.row_level_security or ()
+        if _applies(p, runtime.name, principal)
+    ]
+    policies += [
+        p
+        for ps in sets
+        if runtime.name not in ps.objects
+        for p in ps.row_level_security or ()
+        if _applies(p, runtime.name, principal)
+    ]
+    for policy in policies:
+        if policy.using is not None and policy.operation in READ_OPERATIONS:
+            read_scope &= _compile(policy.using.source, resolver, variables, reasons, policy)
+        if policy.using is not None and policy.operation in ("update", "delete", "all"):
+            write_scope &= _compile(policy.using.source, resolver, variables, reasons, policy)
+    insert_check = _checks(policies, ("insert", "all"), resolver, variables, reasons)
+    update_check = _checks(policies, ("update", "all"), resolver, variables, reasons)
+
+    readable = _field_set(
+        runtime, [ps for ps, g in grants if g.allow_read or g.view_all_records], "readable"
+    )
+    editable = (
+        _field_set(
+            runtime,
+            [ps for ps, g in grants if g.allow_edit or g.allow_create or g.modify_all_records],
+            "editable",
+        )
+        & readable
+    )
+    return Access(
+        can_read=can_read,
+        can_create=any_grant("allow_create"),
+        can_edit=any_grant("allow_edit") or modify_all,
+        can_delete=any_grant("allow_delete") or modify_all,
+        can_transfer=any_grant("allow_transfer") or modify_all,
+        read_scope=read_scope if can_read else MATCH_NOTHING,
+        write_scope=write_scope & read_scope,
+        readable=readable if can_read else frozenset(),
+        editable=editable,
+        insert_check=insert_check,
+        update_check=update_check,
+        reasons=tuple(reasons),
+    )
+
+
+def sharing_scopes(
+    kernel: Kernel,
+    runtime: ObjectRuntime,
+    principal: Principal,
+    ctx: Context | None,
+    depth: int,
+    reasons: list[str],
+) -> tuple[Q, Q]:
+    """(read, write) scopes from the object's sharingModel."""
+    model = runtime.definition.sharing_model or "private"
+    owner = Q(owner_id=principal.user_id) if principal.user_id is not None else MATCH_NOTHING
+    if model == "controlled_by_parent":
+        parent = _master(runtime)
+        if parent is not None and depth < MAX_PARENT_DEPTH:
+            field_name, parent_runtime = parent[0], kernel.object(parent[1])
+            if ctx is not None:
+                parent_access = object_access(ctx, parent_runtime, depth + 1)
+            else:
+                parent_access = compile_access(kernel, parent_runtime, principal, None, depth + 1)
+            rows = parent_runtime.model._base_manager
+            reasons.append(f"sharingModel controlled_by_parent via {field_name}")
+            return (
+                Q(**{f"{field_name}__in": rows.filter(parent_access.read_scope).values("pk")}),
+                Q(**{f"{field_name}__in": rows.filter(parent_access.write_scope).values("pk")}),
+            )
+        reasons.append("sharingModel controlled_by_parent without a master: owner only")
+        return owner, owner
+    reasons.append(f"sharingModel {model}")
+    read = MATCH_ALL if model in READ_ALL_MODELS else owner
+    write = MATCH_ALL if model in WRITE_ALL_MODELS else owner
+    return read, write
+
+
+def sharing_rule_scopes(
+    kernel: Kernel,
+    runtime: ObjectRuntime,
+    principal: Principal,
+    resolver: ObjectResolver,
+    variables: dict,
+    reasons: list[str],
+) -> tuple[Q, Q]:
+    """(read, write) widening from the criteria sharing rules shared with this principal."""
+    read, write = MATCH_NOTHING, MATCH_NOTHING
+    for rule in kernel.artifact.sharing_rules:
+        if rule.object != runtime.name or not rule.active or rule.type != "criteria":
+            continue
+        if not _shared_with(rule.shared_with.type, rule.shared_with.value, principal):
+            continue
+        condition = _compile(rule.condition.source, resolver, variables, reasons, rule)
+        reasons.append(f"sharing rule {rule.name} ({rule.access_level})")
+        read |= condition
+        if rule.access_level in ("edit", "full"):
+            write |= condition
+    return read, write
+
+
+def _shared_with(kind: str, value: str, principal: Principal) -> bool:
+    if kind == "user":
+        return value in (principal.email, str(principal.user_id))
+    if kind == "position":
+        return value in principal.positions
+    return False  # groups, teams and business units are not modelled here: nobody
+
+
+def _applies(policy: RlsPolicy, object_name: str, principal: Principal) -> bool:
+    if policy.object != object_name or not policy.enabled:
+        return False
+    return not policy.positions or bool(principal.positions & set(policy.positions))
+
+
+def _compile(source: str, resolver: ObjectResolver, variables: dict, reasons: list[str], rule) -> Q:
+    q, error = cel_to_q_or_nothing(source, resolver, variables)
+    if error is not None:
+        reasons.append(f"{rule.name}: cannot be compiled, matches nothing ({error.message})")
+    return q
+
+
+def _checks(
+    policies: Iterable[RlsPolicy],
+    operations: tuple[str, ...],
+    resolver: ObjectResolver,
+    variables: dict,
+    reasons: list[str],
+) -> Q | None:
+    check = None
+    for policy in policies:
+        if policy.check is not None and policy.operation in operations:
+            q = _compile(policy.check.source, resolver, variables, reasons, policy)
+            check = q if check is None else check & q
+    return check
+
+
+def _master(runtime: ObjectRuntime) -> tuple[str, str] | None:
+    for name, field in runtime.fields.items():
+        if field.definition.type == "master_detail" and field.target:
+            return name, field.target
+    return None
+
+
+def _field_set(runtime: ObjectRuntime, sets: list[PermissionSet], flag: str) -> frozenset[str]:
+    allowed: set[str] = set()
+    prefix = f"{runtime.name}."
+    for ps in sets:
+        denied = {
+            key[len(prefix) :]
+            for key, rule in ps.fields.items()
+            if key.startswith(prefix) and not getattr(rule, flag)
+        }
+        allowed |= set(runtime.fields) - denied
+    return frozenset(allowed)

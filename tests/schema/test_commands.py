@@ -166,6 +166,13 @@ def test_create_user_and_api_key(tmp_path):
 
     client = APIClient(HTTP_HOST="cli.test")
     response = client.get("/api/v1/data/cli_item", HTTP_X_API_KEY=key)
+    assert response.status_code == 403  # a member without permission sets: nobody
+    assert response.json() == {"error": "you may not read cli_item", "code": "FORBIDDEN"}
+    run("create_user", "ann@example.com", "--password", "long-enough-pw", "--superuser")
+    from apps.security.authentication import credentials
+
+    credentials.clear()  # the key's user row is cached with the key for OS_AUTH_CACHE_TTL
+    response = client.get("/api/v1/data/cli_item", HTTP_X_API_KEY=key)
     assert response.status_code == 200
     assert response.json()["total"] == 2
     assert client.get("/api/v1/data/cli_item", HTTP_X_API_KEY=key + "x").status_code == 401

@@ -1,0 +1,85 @@
+"""Who is asking, as the rules see it: user, email, permission sets and positions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from apps.projects.context import Context
+from apps.security.models import Membership
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The actor of one request inside one project."""
+
+    user_id: int | None
+    email: str
+    name: str
+    permission_sets: frozenset[str]
+    positions: frozenset[str]
+    is_superuser: bool
+    is_system: bool
+
+    def variables(self) -> dict[str, Any]:
+        """Constants for rule expressions: current_user.*, os.user.*, user.*."""
+        user = {
+            "id": self.user_id,
+            "email": self.email,
+            "name": self.name,
+            "positions": sorted(self.positions),
+            "permission_sets": sorted(self.permission_sets),
+        }
+        return {"current_user": user, "user": user, "os": {"user": user}, "$user": user}
+
+
+_cache: dict[tuple[int, int], tuple[float, tuple[frozenset[str], frozenset[str]]]] = {}
+_lock = threading.Lock()
+
+
+def _membership(project_id: int, user_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    key = (project_id, user_id)
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < settings.OS_AUTH_CACHE_TTL:
+        return cached[1]
+    row = (
+        Membership.objects.filter(project_id=project_id, user_id=user_id)
+        .values_list("permission_sets", "positions")
+        .first()
+    )
+    value = (frozenset(row[0] or ()), frozenset(row[1] or ())) if row else (frozenset(),) * 2
+    with _lock:
+        _cache[key] = (time.monotonic(), value)
+    return value
+
+
+def forget_memberships() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def principal_of(ctx: Context) -> Principal:
+    """The context's principal, computed once per request."""
+    principal = ctx.extra.get("principal")
+    if principal is not None:
+        return principal
+    user = ctx.user
+    sets: frozenset[str] = frozenset()
+    positions: frozenset[str] = frozenset()
+    if user is not None and ctx.project_id is not None:
+        sets, positions = _membership(ctx.project_id, user.pk)
+    principal = Principal(
+        user_id=user.pk if user is not None else None,
+        email=(getattr(user, "email", "") or "") if user is not None else "",
+        name=(user.get_full_name() or user.get_username()) if user is not None else "system",
+        permission_sets=sets,
+        positions=positions,
+        is_superuser=bool(getattr(user, "is_superuser", False)),
+        is_system=ctx.is_system,
+    )
+    ctx.extra["principal"] = principal
+    return principal
