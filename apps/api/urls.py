@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from apps.api import auth, meta, openapi, views
+from apps.api import auth, meta, openapi, security, views
 
 OBJECT = r"(?P<object_name>[a-z][a-z0-9_]{0,62})"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("meta/objects", meta.MetaObjectsView.as_view()),
     re_path(rf"^meta/objects/{OBJECT}$", meta.MetaObjectView.as_view()),
     path("openapi.json", openapi.OpenAPIView.as_view()),
+    path("security/explain", security.ExplainView.as_view()),
     re_path(rf"^data/{OBJECT}$", views.ObjectCollectionView.as_view()),
     re_path(rf"^data/{OBJECT}/query$", views.ObjectQueryView.as_view()),
     re_path(

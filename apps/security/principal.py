@@ -62,24 +62,27 @@ def forget_memberships() -> None:
         _cache.clear()
 
 
-def principal_of(ctx: Context) -> Principal:
-    """The context's principal, computed once per request."""
-    principal = ctx.extra.get("principal")
-    if principal is not None:
-        return principal
-    user = ctx.user
+def principal_for(project_id: int | None, user: Any, is_system: bool = False) -> Principal:
+    """The principal of `user` (None: nobody, or the system) in one project."""
     sets: frozenset[str] = frozenset()
     positions: frozenset[str] = frozenset()
-    if user is not None and ctx.project_id is not None:
-        sets, positions = _membership(ctx.project_id, user.pk)
-    principal = Principal(
+    if user is not None and project_id is not None:
+        sets, positions = _membership(project_id, user.pk)
+    return Principal(
         user_id=user.pk if user is not None else None,
         email=(getattr(user, "email", "") or "") if user is not None else "",
         name=(user.get_full_name() or user.get_username()) if user is not None else "system",
         permission_sets=sets,
         positions=positions,
         is_superuser=bool(getattr(user, "is_superuser", False)),
-        is_system=ctx.is_system,
+        is_system=is_system,
     )
-    ctx.extra["principal"] = principal
+
+
+def principal_of(ctx: Context) -> Principal:
+    """The context's principal, computed once per request."""
+    principal = ctx.extra.get("principal")
+    if principal is None:
+        principal = principal_for(ctx.project_id, ctx.user, ctx.is_system)
+        ctx.extra["principal"] = principal
     return principal
