@@ -30,8 +30,10 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 def to_iso_z(value: dt.datetime) -> str:
     """`2024-05-01T09:30:00.000Z`: UTC, milliseconds, like JavaScript's toISOString."""
-    value = as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    # isoformat is C code; ~4x faster than strftime on the read path of every list.
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 @register
