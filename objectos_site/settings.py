@@ -61,15 +61,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "apps.projects.middleware.RequestContextMiddleware",
+    # Outermost, so every answer carries the security headers: also the JSON errors the
+    # project middleware returns itself (unknown host, body too large).
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.projects.middleware.RequestContextMiddleware",
+    "apps.projects.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "objectos_site.urls"
@@ -143,7 +146,10 @@ STATIC_ROOT = OS_DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OS_MAX_BODY_BYTES", 5 * 1024 * 1024))
+# Largest request body (413 PAYLOAD_TOO_LARGE above it; apps.projects.middleware and the
+# JSON parser). File parts of multipart uploads are not counted.
+OS_MAX_BODY_BYTES = int(os.environ.get("OS_MAX_BODY_BYTES", 5 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = OS_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

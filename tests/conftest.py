@@ -9,6 +9,7 @@ import pytest
 from apps.kernel.cache import kernels
 from apps.projects import hosts
 from apps.security.authentication import credentials
+from apps.security.principal import forget_memberships
 from tests import factories
 
 _published: dict[str, Any] = {}
@@ -18,9 +19,11 @@ _published: dict[str, Any] = {}
 def _fresh_caches():
     hosts.invalidate()
     credentials.clear()
+    forget_memberships()
     yield
     hosts.invalidate()
     credentials.clear()
+    forget_memberships()
     kernels.clear()
 
 

@@ -57,7 +57,9 @@ def diff(
         if old == new:
             continue
         if name in hidden:
-            changes.append([name, REDACTED if old is not None else None, REDACTED])
+            changes.append(
+                [name, REDACTED if old is not None else None, REDACTED if new is not None else None]
+            )
         else:
             changes.append([name, jsonable(old), jsonable(new)])
     return changes

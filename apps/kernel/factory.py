@@ -18,6 +18,7 @@ from django.db.migrations.state import AppConfigStub
 from apps.fieldtypes.base import Relation
 from apps.fieldtypes.registry import get_type
 from apps.kernel.exceptions import KernelError
+from apps.kernel.grants import add_grant_models
 
 USER_REFERENCES = frozenset({"sys_user", "user", "users", "_user"})
 SYSTEM_FIELDS = ("id", "owner_id", "created_by", "created_at", "updated_by", "updated_at")
@@ -124,11 +125,21 @@ def build_model(
 def build_models(
     project_name: str, objects: list[Any], managed: bool = False
 ) -> tuple[Apps, dict[str, type]]:
-    """All models of an artifact in a fresh registry, with every relation resolved."""
+    """All models of an artifact in a fresh registry, with every relation resolved.
+
+    Shareable objects also get their share grant model (apps.kernel.grants) in the same
+    registry; `grants.grant_model(model)` finds it."""
     registry = new_registry(project_name)
     built = {obj.name: build_model(registry, project_name, obj, managed=managed) for obj in objects}
+    add_grant_models(objects, built)
     pending = registry._pending_operations
     if pending:
         missing = sorted({f"{label}.{name}" for label, name in pending})
         raise KernelError(f"unresolved references to {', '.join(missing)}")
+    # The user model was lent to resolve user fields. Left in, the kernel's relation graph
+    # would overwrite User._meta's reverse relations (and so what deleting a user cascades
+    # to) with the kernel's own.
+    user_meta = get_user_model()._meta
+    registry.all_models[user_meta.app_label].pop(user_meta.model_name, None)
+    registry.clear_cache()
     return registry, built

@@ -26,6 +26,7 @@ ALIASES = {
     "count": "count", "$count": "count",
 }  # fmt: skip
 IGNORED = frozenset({"format", "_"})
+MAX_OFFSET = 2**31 - 1
 
 
 @dataclass
@@ -81,6 +82,8 @@ def _integer(name: str, value: Any) -> int:
         raise InvalidQuery(f"{name} must be a non-negative integer", field=name) from None
     if number < 0 or (isinstance(value, float) and value != number):
         raise InvalidQuery(f"{name} must be a non-negative integer", field=name)
+    if number > MAX_OFFSET:
+        raise InvalidQuery(f"{name} must be at most {MAX_OFFSET}", field=name)
     return number
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.expressions import OrderBy
 
 from apps.kernel.kernel import Kernel, ObjectRuntime
@@ -34,7 +34,13 @@ def resolver_for(ctx: Context, runtime: ObjectRuntime, access: Access) -> Object
         runtime,
         access.readable,
         readable_of=lambda target: object_access(ctx, target).readable,
+        scope_of=lambda target: _limiting_scope(object_access(ctx, target)),
     )
+
+
+def _limiting_scope(access: Access) -> Q | None:
+    """The read scope of a lookup's target, None when it is every row."""
+    return None if access.read_scope is MATCH_ALL else access.read_scope
 
 
 def scoped(ctx: Context, runtime: ObjectRuntime, access: Access) -> QuerySet:
@@ -85,6 +91,7 @@ def order_by(
     lookups = set()
     for name, descending in spec.sort:
         definition = runtime.fields.get(name)
+        guard = None
         if (
             definition is not None
             and definition.definition.type == "summary"
@@ -99,8 +106,11 @@ def order_by(
             if not resolved.fieldtype.sortable:
                 raise InvalidField(f"field '{name}' cannot be sorted", field=name)
             lookup = resolved.lookup
+            guard = resolved.guard
         lookups.add(lookup)
         column = F(lookup)
+        if guard is not None:  # a related row out of the actor's scope sorts as no value
+            column = Case(When(guard, then=column), default=None)
         ordering.append(
             column.desc(nulls_last=True) if descending else column.asc(nulls_first=True)
         )

@@ -16,6 +16,7 @@ from apps.objectql import computed
 from apps.objectql.exceptions import InvalidField
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
+from apps.security.principal import project_users
 from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 
 USER_EXPAND_COLUMNS = ("id", "email", "first_name", "last_name", "username")
@@ -123,12 +124,10 @@ class Serializer:
         if not ids:
             return
         if field.target is None:
-            found = {
-                u["id"]: u
-                for u in get_user_model()
-                ._base_manager.filter(pk__in=ids)
-                .values(*USER_EXPAND_COLUMNS)
-            }
+            users = get_user_model()._base_manager.filter(pk__in=ids)
+            if not self.ctx.is_superuser:  # a user of another project stays a raw id
+                users = users.filter(project_users(self.ctx.project_id))
+            found = {u["id"]: u for u in users.values(*USER_EXPAND_COLUMNS)}
         else:
             target = self.ctx.kernel.object(field.target)
             target_access = object_access(self.ctx, target)

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError, Q, RestrictedError
+from django.db.models import F, ProtectedError, Q, QuerySet, RestrictedError
 from django.utils import timezone
 
 from apps.audit import record as audit
@@ -19,7 +19,8 @@ from apps.objectql.query import get_record, scoped
 from apps.objectql.transactions import write_transaction
 from apps.objectql.validate import clean_payload, problem
 from apps.projects.context import Context
-from apps.security.access import Access, object_access
+from apps.security.access import Access, object_access, parent_field
+from apps.security.principal import project_users
 from apps.security.rules import MATCH_ALL
 
 REDACTED_TYPES = frozenset({"password", "secret"})
@@ -34,17 +35,29 @@ def _redacted(runtime: ObjectRuntime) -> list[str]:
     return [n for n, f in runtime.fields.items() if f.definition.type in REDACTED_TYPES]
 
 
+def _referable(ctx: Context, target: ObjectRuntime, *, master: bool) -> QuerySet:
+    """Rows of `target` the actor may point at: those it reads, and for the master of a
+    controlled_by_parent record those it edits. Others answer like missing ids."""
+    access = object_access(ctx, target)
+    rows = scoped(ctx, target, access)
+    if master and access.write_scope is not MATCH_ALL:
+        rows = rows.filter(access.write_scope)
+    return rows
+
+
 def _check_references(
     ctx: Context, runtime: ObjectRuntime, values: dict[str, Any], prefix: str = ""
 ) -> None:
     problems = []
+    master = parent_field(runtime)
     for name, target_name in runtime.lookups.items():
         value = values.get(name)
         if value is None:
             continue
         wanted = set(value) if isinstance(value, list) else {value}
         target = ctx.kernel.object(target_name)
-        found = set(target.model._base_manager.filter(pk__in=wanted).values_list("pk", flat=True))
+        rows = _referable(ctx, target, master=name == master)
+        found = set(rows.filter(pk__in=wanted).values_list("pk", flat=True))
         missing = sorted(wanted - found)
         if missing:
             problems.append(
@@ -54,13 +67,16 @@ def _check_references(
                     f"no {target_name} with id {', '.join(map(str, missing))}",
                 )
             )
-    problems.extend(_missing_users(runtime, values, prefix))
+    problems.extend(_missing_users(ctx, runtime, values, prefix))
     if problems:
         raise ValidationFailed("validation failed", fields=problems)
 
 
-def _missing_users(runtime: ObjectRuntime, values: dict[str, Any], prefix: str) -> list[dict]:
-    """Problems for user references (user fields, lookups to sys_user) naming no user."""
+def _missing_users(
+    ctx: Context, runtime: ObjectRuntime, values: dict[str, Any], prefix: str
+) -> list[dict]:
+    """Problems for user references (user fields, lookups to sys_user) naming no user of
+    the project (for superusers: no user at all)."""
     wanted: dict[str, set[str]] = {}
     for name, field in runtime.fields.items():
         value = values.get(name)
@@ -69,10 +85,10 @@ def _missing_users(runtime: ObjectRuntime, values: dict[str, Any], prefix: str) 
     if not wanted:
         return []
     ids = {int(v) for ids in wanted.values() for v in ids if v.isascii() and v.isdigit()}
-    found = {
-        str(pk)
-        for pk in get_user_model()._base_manager.filter(pk__in=ids).values_list("pk", flat=True)
-    }
+    users = get_user_model()._base_manager.filter(pk__in=ids)
+    if not ctx.is_superuser:
+        users = users.filter(project_users(ctx.project_id))
+    found = {str(pk) for pk in users.values_list("pk", flat=True)}
     problems = []
     for name, ids in wanted.items():
         missing = sorted(ids - found)
@@ -163,7 +179,16 @@ def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     access = object_access(ctx, runtime)
     with write_transaction():
         record_id = _insert(ctx, runtime, access, data)
-    return get_record(ctx, object_name, record_id, QuerySpec(top=1))
+    return _read_back(ctx, object_name, record_id)
+
+
+def _read_back(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]:
+    """The written record as the actor reads it; the id alone when it may not read it
+    (a create-only web form, or a write that moved the row out of the actor's scope)."""
+    try:
+        return get_record(ctx, object_name, record_id, QuerySpec(top=1))
+    except (Forbidden, RecordNotFound):
+        return {"object": object_name, "id": str(record_id), "record": {"id": str(record_id)}}
 
 
 def _locked_row(
@@ -226,7 +251,7 @@ def update_record(ctx: Context, object_name: str, record_id: str, data: Any) -> 
     access = object_access(ctx, runtime)
     with write_transaction():
         _update(ctx, runtime, access, record_id, data)
-    return get_record(ctx, object_name, record_id, QuerySpec(top=1))
+    return _read_back(ctx, object_name, record_id)
 
 
 def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str) -> None:
@@ -322,10 +347,12 @@ def _many(ctx: Context, runtime: ObjectRuntime, ids: list[str]) -> dict[str, Any
 
     if not ids:
         return {"object": runtime.name, "records": [], "count": 0}
-    spec = QuerySpec(top=len(ids), filters=[{"id": {"$in": ids}}], count=False)
-    records = {r["id"]: r for r in list_records(ctx, runtime.name, spec)["records"]}
+    records = {}
+    if object_access(ctx, runtime).can_read:
+        spec = QuerySpec(top=len(ids), filters=[{"id": {"$in": ids}}], count=False)
+        records = {r["id"]: r for r in list_records(ctx, runtime.name, spec)["records"]}
     return {
         "object": runtime.name,
-        "records": [records[i] for i in ids if i in records],
+        "records": [records.get(i, {"id": i}) for i in ids],  # the id alone when unreadable
         "count": len(ids),
     }

@@ -1,5 +1,9 @@
 """Run a plan's DDL with Django's schema editor on throwaway from/to models.
 
+Shareable objects (apps.kernel.grants) also have a share grant table: dropped before its
+object, and created after the operations for every shareable object that lacks one (new
+objects, sharingModel changes, databases from before grant tables).
+
 The editor's own transaction holds every statement (SQLite and PostgreSQL both have
 transactional DDL), so a failure leaves the tables as they were. The caller passes a
 `then` callback that runs inside the same transaction (publishing the version).
@@ -14,9 +18,20 @@ from django.db import connection
 
 from apps.artifact.models import Artifact, Object
 from apps.kernel.factory import build_models
+from apps.kernel.grants import grant_model, is_shareable
 from apps.schema.plan import Operation
 
-DDL_KINDS = frozenset({"create_object", "drop_object", "add_field", "drop_field", "alter_field"})
+DDL_KINDS = frozenset(
+    {
+        "create_object",
+        "drop_object",
+        "add_field",
+        "drop_field",
+        "alter_field",
+        "create_shares",
+        "drop_shares",
+    }
+)
 
 
 class SchemaState:
@@ -77,7 +92,38 @@ def apply_plan(
                 editor.remove_field(model, model._meta.get_field(op.field))
                 state.with_field(op.object, op.field, None)
             elif op.kind == "drop_object":
-                editor.delete_model(state.models()[op.object])
+                model = state.models()[op.object]
+                _drop_grants(editor, model)
+                editor.delete_model(model)
                 del state.objects[op.object]
+            elif op.kind in ("create_shares", "drop_shares"):
+                if op.kind == "drop_shares":
+                    _drop_grants(editor, state.models()[op.object])
+                sharing_model = new_objects[op.object].sharing_model
+                state.objects[op.object] = state.objects[op.object].model_copy(
+                    update={"sharing_model": sharing_model}
+                )
+        _create_missing_grants(editor, state)
         if then is not None:
             then()
+
+
+def _drop_grants(editor: Any, model: type) -> None:
+    grants = grant_model(model)
+    if grants is not None and grants._meta.db_table in _tables(editor):
+        editor.delete_model(grants)
+
+
+def _create_missing_grants(editor: Any, state: SchemaState) -> None:
+    if not any(is_shareable(obj) for obj in state.objects.values()):
+        return
+    tables = _tables(editor)
+    for model in state.models().values():
+        grants = grant_model(model)
+        if grants is not None and grants._meta.db_table not in tables:
+            editor.create_model(grants)
+
+
+def _tables(editor: Any) -> set[str]:
+    with editor.connection.cursor() as cursor:
+        return set(editor.connection.introspection.table_names(cursor))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from apps.artifact.models import Artifact, Field, Object
 from apps.fieldtypes.registry import get_type
+from apps.kernel.grants import is_shareable
 
 # Top-level sections whose changes need no DDL.
 METADATA_SECTIONS = (
@@ -29,7 +30,8 @@ COLUMN_ATTRIBUTES = (
 @dataclass(frozen=True)
 class Change:
     """One difference. kind: create_object, drop_object, add_field, drop_field, alter_field,
-    metadata, seed_data."""
+    create_shares, drop_shares (the manual share table follows the sharingModel), metadata,
+    seed_data."""
 
     kind: str
     object: str = ""
@@ -63,6 +65,14 @@ def diff_objects(old: Object, new: Object) -> list[Change]:
         if name not in new.fields:
             kind = "drop_field" if _stored(field) else "metadata"
             changes.append(Change(kind, new.name, name, f"remove {field.type} field"))
+    if is_shareable(old) != is_shareable(new):
+        kind, what = (
+            ("create_shares", "manual share table")
+            if is_shareable(new)
+            else ("drop_shares", "manual share table and every share in it")
+        )
+        sharing = f"sharingModel {old.sharing_model} -> {new.sharing_model}"
+        changes.append(Change(kind, new.name, detail=f"{what} ({sharing})"))
     old_rest = old.model_dump(exclude={"fields"})
     if old_rest != new.model_dump(exclude={"fields"}):
         changes.append(Change("metadata", new.name, "", "object properties"))

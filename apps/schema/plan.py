@@ -13,9 +13,11 @@ RISKS = ("metadata-only", "additive", "rewrite", "destructive")
 ORDER = {
     "create_object": 0,
     "add_field": 1,
+    "create_shares": 1,
     "alter_field": 2,
     "drop_field": 3,
     "drop_object": 4,
+    "drop_shares": 4,
     "metadata": 5,
     "seed_data": 6,
 }
@@ -34,9 +36,9 @@ class Operation:
 
 
 def risk_of(change: Change, old: Artifact | None, new: Artifact) -> str:
-    if change.kind in ("create_object", "add_field", "seed_data"):
+    if change.kind in ("create_object", "add_field", "create_shares", "seed_data"):
         return "additive"
-    if change.kind in ("drop_object", "drop_field"):
+    if change.kind in ("drop_object", "drop_field", "drop_shares"):
         return "destructive"
     if change.kind == "alter_field":
         before = old.object(change.object).fields[change.field]  # type: ignore[union-attr]

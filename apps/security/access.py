@@ -8,11 +8,13 @@ Layers (ObjectStack protocol 17), for a user who is not a superuser:
 - object rights: the union of the permission sets that apply (assigned through the
   membership, plus every `isDefault` set); no set, no access;
 - row scope: the object's `sharingModel` (private: owner; public_read; public_read_write;
-  controlled_by_parent: the master record's scope), widened by criteria sharing rules and
-  `viewAllRecords`/`modifyAllRecords`, then narrowed by the row-level security policies
-  of the applying sets (`using`, for the user's positions);
-- field sets: a field is readable (editable) when some set granting read (edit) on the
-  object does not declare it unreadable (not editable).
+  controlled_by_parent: the master record's scope), widened by criteria sharing rules,
+  manual shares, `viewAllRecords`/`modifyAllRecords` and `readScope`/`writeScope: org`,
+  then narrowed by the row-level security policies of the applying sets (`using`, for
+  the user's positions);
+- field sets: a field is readable (editable) when some set granting read (edit or
+  create) on the object does not declare it unreadable (not editable); a reader edits
+  only fields it reads, a create-only actor (a web form) the fields its sets allow.
 Rules that cannot be compiled match nothing (fail closed).
 """
 
@@ -127,6 +129,10 @@ def compile_access(
     can_read = any_grant("allow_read") or any_grant("view_all_records")
     view_all = any_grant("view_all_records") or any_grant("modify_all_records")
     modify_all = any_grant("modify_all_records")
+    # `readScope`/`writeScope: org` reach every row; `own` and the unit scopes (business
+    # units and reporting lines are not modelled) add nothing to the sharing model.
+    org_read = any(g.allow_read and g.read_scope == "org" for _, g in grants)
+    org_write = any((g.allow_edit or g.allow_delete) and g.write_scope == "org" for _, g in grants)
     resolver = ObjectResolver(kernel, runtime, frozenset(runtime.fields))
     variables = principal.variables()
 
@@ -136,18 +142,22 @@ def compile_access(
     )
     read_scope = (
         MATCH_ALL
-        if view_all
-        else (read_scope | rule_read | share_scope(runtime, principal, "read"))
+        if view_all or org_read
+        else _widen(read_scope, rule_read, share_scope(runtime, principal, "read"))
     )
     write_scope = (
         MATCH_ALL
-        if modify_all
-        else (write_scope | rule_write | share_scope(runtime, principal, "edit"))
+        if modify_all or org_write
+        else _widen(write_scope, rule_write, share_scope(runtime, principal, "edit"))
     )
     if view_all:
         reasons.append("viewAllRecords")
     if modify_all:
         reasons.append("modifyAllRecords")
+    if org_read and not view_all:
+        reasons.append("readScope org")
+    if org_write and not modify_all:
+        reasons.append("writeScope org")
 
     policies = [
         p
@@ -173,14 +183,14 @@ def compile_access(
     readable = _field_set(
         runtime, [ps for ps, g in grants if g.allow_read or g.view_all_records], "readable"
     )
-    editable = (
-        _field_set(
-            runtime,
-            [ps for ps, g in grants if g.allow_edit or g.allow_create or g.modify_all_records],
-            "editable",
-        )
-        & readable
+    editable = _field_set(
+        runtime,
+        [ps for ps, g in grants if g.allow_edit or g.allow_create or g.modify_all_records],
+        "editable",
     )
+    # A reader edits only what it reads; a create-only actor (a web form) reads nothing.
+    if can_read:
+        editable &= readable
     return Access(
         can_read=can_read,
         can_create=any_grant("allow_create"),
@@ -188,13 +198,34 @@ def compile_access(
         can_delete=any_grant("allow_delete") or modify_all,
         can_transfer=any_grant("allow_transfer") or modify_all,
         read_scope=read_scope if can_read else MATCH_NOTHING,
-        write_scope=write_scope & read_scope,
+        write_scope=_narrow(write_scope, read_scope),
         readable=readable if can_read else frozenset(),
         editable=editable,
         insert_check=insert_check,
         update_check=update_check,
         reasons=tuple(reasons),
     )
+
+
+def _widen(scope: Q, *more: Q) -> Q:
+    """`scope | more...`, keeping MATCH_ALL itself (callers skip filtering on it)."""
+    if scope is MATCH_ALL:
+        return scope
+    for other in more:
+        if other is MATCH_ALL:
+            return other
+        if other is not MATCH_NOTHING:
+            scope = other if scope is MATCH_NOTHING else scope | other
+    return scope
+
+
+def _narrow(scope: Q, other: Q) -> Q:
+    """`scope & other`, keeping MATCH_ALL itself when one side is it."""
+    if scope is MATCH_ALL:
+        return other
+    if other is MATCH_ALL:
+        return scope
+    return scope & other
 
 
 def sharing_scopes(
@@ -287,6 +318,14 @@ def _checks(
             q = _compile(policy.check.source, resolver, variables, reasons, policy)
             check = q if check is None else check & q
     return check
+
+
+def parent_field(runtime: ObjectRuntime) -> str | None:
+    """The master field a controlled_by_parent object follows (None for other objects)."""
+    if runtime.definition.sharing_model != "controlled_by_parent":
+        return None
+    master = _master(runtime)
+    return master[0] if master is not None else None
 
 
 def _master(runtime: ObjectRuntime) -> tuple[str, str] | None:

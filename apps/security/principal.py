@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
 from apps.projects.context import Context
 from apps.security.models import Membership
@@ -86,3 +87,10 @@ def principal_of(ctx: Context) -> Principal:
         principal = principal_for(ctx.project_id, ctx.user, ctx.is_system)
         ctx.extra["principal"] = principal
     return principal
+
+
+def project_users(project_id: int | None) -> Q:
+    """Users who belong to the project (its members and the superusers): the only users a
+    plain actor may reference or see expanded; users of other projects are not there."""
+    members = Membership.objects.filter(project_id=project_id).values("user_id")
+    return Q(pk__in=members) | Q(is_superuser=True)

@@ -56,3 +56,19 @@ def test_lru_evicts_least_recently_used():
     cache.get(routes[1])
     assert cache.misses == 4 and cache.evictions == 2
     assert len(projects) == 3
+
+
+def test_building_a_kernel_leaves_the_user_models_relations_alone():
+    from django.contrib.auth import get_user_model
+
+    from apps.artifact.load import load_artifact
+    from apps.kernel.kernel import Kernel
+
+    user_meta = get_user_model()._meta
+    before = sorted(r.related_model._meta.label for r in user_meta.related_objects)
+    kernel = Kernel("iso", 1, 1, load_artifact(factories.demo_artifact()))
+    for runtime in kernel.objects.values():  # computing reverse relations of kernel models
+        list(runtime.model._meta.related_objects)
+
+    assert sorted(r.related_model._meta.label for r in user_meta.related_objects) == before
+    assert "os_security.Membership" in before

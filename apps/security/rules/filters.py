@@ -186,7 +186,9 @@ class _Compiler:
         self.conditions += 1
         if self.conditions > MAX_CONDITIONS:
             raise InvalidFilter(None, f"filter has more than {MAX_CONDITIONS} conditions")
-        return field_condition(resolved, op, operand, name)
+        condition = field_condition(resolved, op, operand, name)
+        guard = getattr(resolved, "guard", None)
+        return condition if guard is None else condition & guard
 
 
 def _array_operator(field: str, spelling: str) -> str:

@@ -22,11 +22,15 @@ class ResolvedField:
     - `fieldtype`: the `apps.fieldtypes` type instance: `.operators` (frozenset of
       `$eq`...), `.filter_operand(field, op, value)`, `.storage` (`"text"`, `"json"`...),
       `.relational`.
+    - `guard`: for a path through a lookup (`account.name`), a `Q` on the filtered model
+      that holds when the related row may be read (or there is none); a condition on the
+      path is AND-ed with it, so rows the actor may not read never match. None: no limit.
     """
 
     lookup: str
     field: Any
     fieldtype: Any
+    guard: Any = None
 
 
 @runtime_checkable
