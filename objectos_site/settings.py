@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
 OS_KERNEL_CACHE_SIZE = int(os.environ.get("OS_KERNEL_CACHE_SIZE", 32))
 OS_HOST_CACHE_TTL = float(os.environ.get("OS_HOST_CACHE_TTL", 1.0))
 OS_AUTH_CACHE_TTL = float(os.environ.get("OS_AUTH_CACHE_TTL", 2.0))
+# Failed sign-ins per (project, client IP, email) before 429, counted per process.
+OS_SIGN_IN_MAX_FAILURES = int(os.environ.get("OS_SIGN_IN_MAX_FAILURES", 10))
+OS_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("OS_SIGN_IN_WINDOW_SECONDS", 300))
 OS_MAX_PAGE_SIZE = int(os.environ.get("OS_MAX_PAGE_SIZE", 500))
 OS_DEFAULT_PAGE_SIZE = int(os.environ.get("OS_DEFAULT_PAGE_SIZE", 50))
 OS_MAX_BATCH_SIZE = int(os.environ.get("OS_MAX_BATCH_SIZE", 200))

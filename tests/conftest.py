@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from django.core.cache import cache
+
 from apps.kernel.cache import kernels
 from apps.projects import hosts
 from apps.security.authentication import credentials
@@ -20,6 +22,7 @@ def _fresh_caches():
     hosts.invalidate()
     credentials.clear()
     forget_memberships()
+    cache.clear()
     yield
     hosts.invalidate()
     credentials.clear()

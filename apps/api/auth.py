@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -51,12 +52,24 @@ class SignInEmailView(APIView):
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         email = body["email"].strip().lower()
+        attempts = f"os:sign-in:{route.project_id}:{ctx.ip}:{email}"
+        if cache.get(attempts, 0) >= settings.OS_SIGN_IN_MAX_FAILURES:
+            audit.record(ctx, "auth.sign_in_throttled", details={"email": email})
+            response = Response(
+                {"error": "too many failed sign-ins; try again later", "code": "RATE_LIMITED"},
+                status=429,
+            )
+            response["Retry-After"] = str(settings.OS_SIGN_IN_WINDOW_SECONDS)
+            return response
         user = authenticate(request._request, username=email, password=body["password"])
         if user is None or not is_member(user, route.project_id):
             audit.record(ctx, "auth.sign_in_failed", details={"email": email})
+            cache.add(attempts, 0, settings.OS_SIGN_IN_WINDOW_SECONDS)
+            cache.incr(attempts)
             return Response(
                 {"error": "invalid email or password", "code": "UNAUTHENTICATED"}, status=401
             )
+        cache.delete(attempts)
         raw = AuthToken.generate()
         expires = timezone.now() + timedelta(seconds=settings.OS_TOKEN_TTL_SECONDS)
         AuthToken.objects.create(

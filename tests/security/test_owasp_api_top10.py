@@ -334,19 +334,27 @@ class TestAPI2Authentication:
         )
         assert ok.status_code == 200
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="sign-in is not throttled yet (no DRF throttle classes configured); until it "
-        "is, the deployment's proxy must rate-limit /api/v1/auth/sign-in/email",
-    )
-    def test_repeated_failed_sign_ins_are_throttled(self, secfix_world):
+    def test_repeated_failed_sign_ins_are_throttled(self, secfix_world, settings):
+        settings.OS_SIGN_IN_MAX_FAILURES = 5
         client = anonymous()
         wrong = {"email": email("alice"), "password": "wrong password"}
         answers = [
-            client.post("/api/v1/auth/sign-in/email", wrong, format="json").status_code
-            for _ in range(20)
+            client.post("/api/v1/auth/sign-in/email", wrong, format="json") for _ in range(7)
         ]
-        assert answers[-1] == 429
+        assert [a.status_code for a in answers] == [401] * 5 + [429] * 2
+        assert answers[-1].json() == {
+            "error": "too many failed sign-ins; try again later",
+            "code": "RATE_LIMITED",
+        }
+        assert answers[-1]["Retry-After"] == "300"
+        right = {"email": email("alice"), "password": factories.PASSWORD}
+        assert client.post("/api/v1/auth/sign-in/email", right, format="json").status_code == 429
+        other = client.post(
+            "/api/v1/auth/sign-in/email",
+            {"email": email("bob"), "password": factories.PASSWORD},
+            format="json",
+        )
+        assert other.status_code == 200
 
     @pytest.mark.parametrize(
         "method,url",
