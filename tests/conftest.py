@@ -9,6 +9,7 @@ from django.core.cache import cache
 
 from apps.kernel.cache import kernels
 from apps.projects import hosts
+from apps.security.access import forget_compiled_access
 from apps.security.authentication import credentials
 from apps.security.principal import forget_memberships
 from tests import factories
@@ -21,11 +22,13 @@ def _fresh_caches():
     hosts.invalidate()
     credentials.clear()
     forget_memberships()
+    forget_compiled_access()
     cache.clear()
     yield
     hosts.invalidate()
     credentials.clear()
     forget_memberships()
+    forget_compiled_access()
     kernels.clear()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from apps.audit import record as audit
@@ -28,6 +28,7 @@ from apps.objectql.query import readable_access, scoped
 from apps.objectql.transactions import write_transaction
 from apps.objectql.validate import problem
 from apps.projects.context import Context
+from apps.security.access import forget_compiled_access
 from apps.security.models import Membership
 
 SHARE_COLUMNS = ("id", "user_id", "user__email", "permission__codename", "granted_by", "granted_at")
@@ -90,6 +91,7 @@ def grant_share(
         audit.record(
             ctx, "share.granted", object_name=object_name, record_id=row["id"], details=details
         )
+        _forget_access()
         return _answer(object_name, row, existing.filter(pk=share.pk)), previous is None
 
 
@@ -105,6 +107,7 @@ def revoke_share(ctx: Context, object_name: str, record_id: str, share_id: str) 
         if share is None:
             raise RecordNotFound(f"{object_name} '{row['id']}' has no share '{share_id}'")
         grants._base_manager.filter(pk=share["id"]).delete()
+        _forget_access()
         audit.record(
             ctx,
             "share.revoked",
@@ -238,3 +241,9 @@ def _wire(row: dict[str, Any]) -> dict[str, Any]:
         "grantedBy": row["granted_by"],
         "grantedAt": to_iso_z(row["granted_at"]) if row["granted_at"] else None,
     }
+
+
+def _forget_access() -> None:
+    """Compiled scopes know whether a user holds shares: forget them now and at commit."""
+    forget_compiled_access()
+    transaction.on_commit(forget_compiled_access)

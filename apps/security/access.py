@@ -20,9 +20,12 @@ Rules that cannot be compiled match nothing (fail closed).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 
 from apps.artifact.models import PermissionSet, RlsPolicy
@@ -59,14 +62,38 @@ class Access:
     reasons: tuple[str, ...] = ()
 
 
+_compiled: dict[tuple, tuple[float, Access]] = {}
+_compiled_lock = threading.Lock()
+
+
 def object_access(ctx: Context, runtime: ObjectRuntime, depth: int = 0) -> Access:
-    """Access for the context's actor; cached on the context for the request."""
+    """Access for the context's actor: per request on the context, and per process for
+    OS_AUTH_CACHE_TTL seconds by (kernel, object, principal), so a warm request compiles
+    nothing. Granting or revoking a share in this process forgets it at once."""
     cache = ctx.extra.setdefault("access", {})
     access = cache.get(runtime.name)
-    if access is None:
-        access = compile_access(ctx.kernel, runtime, principal_of(ctx), ctx, depth)
-        cache[runtime.name] = access
+    if access is not None:
+        return access
+    principal = principal_of(ctx)
+    key = (ctx.kernel.project_name, ctx.kernel.version_id, runtime.name, principal)
+    entry = _compiled.get(key)
+    now = time.monotonic()
+    if entry is not None and now - entry[0] < settings.OS_AUTH_CACHE_TTL:
+        access = entry[1]
+    else:
+        access = compile_access(ctx.kernel, runtime, principal, ctx, depth)
+        with _compiled_lock:
+            if len(_compiled) > 10_000:
+                _compiled.clear()
+            _compiled[key] = (now, access)
+    cache[runtime.name] = access
     return access
+
+
+def forget_compiled_access() -> None:
+    """Drop every cached Access of this process (after a share changes)."""
+    with _compiled_lock:
+        _compiled.clear()
 
 
 def full_access(runtime: ObjectRuntime, reason: str) -> Access:

@@ -22,6 +22,7 @@ from apps.audit.models import AuditEvent
 from apps.kernel.cache import kernels
 from apps.schema import publish
 from apps.schema.exceptions import ApprovalRequired
+from apps.security.access import forget_compiled_access
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -408,9 +409,13 @@ def test_guardian_helpers_work_on_the_grant_tables(shr, ann, bob):
     assert share(shr, ann, note, "bob@shr.test", "edit").status_code == 201
     assert guardian_sees("change_shr_note") == [note]
     assert remove_perm("change_shr_note", bob, record) == (1, {"osdyn_shr.shr_note__share": 1})
+    # Grants written behind the API's back are seen once compiled scopes expire
+    # (OS_AUTH_CACHE_TTL); the API's own grant/revoke forget them at once.
+    forget_compiled_access()
     assert client(shr, bob).get(f"/api/v1/data/shr_note/{note}").status_code == 404
 
     assign_perm("view_shr_note", bob, record)
+    forget_compiled_access()
     assert guardian_sees("view_shr_note") == [note]
     assert client(shr, bob).get(f"/api/v1/data/shr_note/{note}").status_code == 200
     listed = client(shr, ann).get(f"/api/v1/data/shr_note/{note}/shares").json()["shares"]
