@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.context import request_context
+from apps.kernel.grants import grant_model
 from apps.kernel.kernel import Kernel, ObjectRuntime
 from apps.security.access import object_access
 
@@ -35,6 +36,16 @@ SYSTEM_PROPERTIES = {
     "updated_by": {"type": "integer", "nullable": True, "readOnly": True},
     "created_at": {"type": "string", "format": "date-time", "readOnly": True},
     "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
+}
+
+
+SHARE_REQUEST = {
+    "type": "object",
+    "required": ["user", "accessLevel"],
+    "properties": {
+        "user": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        "accessLevel": {"type": "string", "enum": ["read", "edit"]},
+    },
 }
 
 
@@ -136,6 +147,47 @@ def object_paths(runtime: ObjectRuntime) -> dict[str, Any]:
     }
 
 
+def share_paths(runtime: ObjectRuntime) -> dict[str, Any]:
+    """Share routes, for objects with a grant table (private and public_read objects)."""
+    name = runtime.name
+    record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    tag = [name]
+    return {
+        f"/api/v1/data/{name}/{{id}}/shares": {
+            "parameters": [record_id],
+            "get": {
+                "tags": tag,
+                "operationId": f"list_{name}_shares",
+                "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)},
+            },
+            "post": {
+                "tags": tag,
+                "operationId": f"share_{name}",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": SHARE_REQUEST}},
+                },
+                "responses": {
+                    "200": _json({"type": "object"}),
+                    "201": _json({"type": "object"}),
+                    **_errors(400, 401, 403, 404),
+                },
+            },
+        },
+        f"/api/v1/data/{name}/{{id}}/shares/{{share_id}}": {
+            "parameters": [
+                record_id,
+                {"name": "share_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "delete": {
+                "tags": tag,
+                "operationId": f"unshare_{name}",
+                "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)},
+            },
+        },
+    }
+
+
 def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {
@@ -165,6 +217,8 @@ def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
         if readable is None:
             continue
         paths.update(object_paths(runtime))
+        if grant_model(runtime.model) is not None:
+            paths.update(share_paths(runtime))
         schemas[runtime.name] = object_schema(runtime, readable)
         # An update names only the fields it changes: nothing is required.
         schemas[f"{runtime.name}.patch"] = {

@@ -167,11 +167,10 @@ def compile_access(
     rule_read, rule_write = sharing_rule_scopes(
         kernel, runtime, principal, resolver, variables, reasons
     )
-    read_scope = (
-        MATCH_ALL
-        if view_all or org_read
-        else _widen(read_scope, rule_read, share_scope(runtime, principal, "read"))
-    )
+    shared_read = share_scope(runtime, principal, "read")
+    if shared_read is not MATCH_NOTHING:
+        reasons.append("manual shares")
+    read_scope = MATCH_ALL if view_all or org_read else _widen(read_scope, rule_read, shared_read)
     write_scope = (
         MATCH_ALL
         if modify_all or org_write

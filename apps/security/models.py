@@ -69,3 +69,19 @@ class ApiKey(models.Model):
         """(prefix, full key); the full key is shown once and never stored."""
         prefix = secrets.token_hex(4)
         return prefix, f"osk_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+class PositionGrant(models.Model):
+    """A permission set every holder of a position gets (positions carry no sets in the
+    artifact; this binding is the project's own, like a membership)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    position = models.CharField(max_length=100)
+    permission_set = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        unique_together = [("project", "position", "permission_set")]
+
+    def __str__(self) -> str:
+        return f"{self.position} -> {self.permission_set}"

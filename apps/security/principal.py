@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from apps.projects.context import Context
-from apps.security.models import Membership
+from apps.security.models import Membership, PositionGrant
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,17 @@ def _membership(project_id: int, user_id: int) -> tuple[frozenset[str], frozense
         .values_list("permission_sets", "positions")
         .first()
     )
-    value = (frozenset(row[0] or ()), frozenset(row[1] or ())) if row else (frozenset(),) * 2
+    if row is None:
+        value: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    else:
+        sets, positions = set(row[0] or ()), frozenset(row[1] or ())
+        if positions:  # sets granted to the positions the user holds
+            sets.update(
+                PositionGrant.objects.filter(
+                    project_id=project_id, position__in=positions
+                ).values_list("permission_set", flat=True)
+            )
+        value = (frozenset(sets), positions)
     with _lock:
         _cache[key] = (time.monotonic(), value)
     return value

@@ -67,3 +67,43 @@ def test_explain_bad_parameters(demo_client, params, field):
     response = demo_client.get("/api/v1/security/explain", params)
     assert response.status_code == 400
     assert response.json()["field"] == field
+
+
+def test_a_position_brings_its_permission_sets(demo, demo_client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.security.principal import forget_memberships
+
+    factories.make_user("pos@demo.test", demo, positions=["finance"])
+    client = factories.api_client(demo, factories.make_user("pos@demo.test"))
+    assert client.get("/api/v1/data/demo_invoice").status_code == 403
+    out = StringIO()
+    call_command("grant_position", "demo", "finance", "desk_finance", stdout=out)
+    assert out.getvalue().strip() == "holders of finance get desk_finance in demo"
+    forget_memberships()
+    listed = client.get("/api/v1/data/demo_invoice")
+    assert listed.status_code == 200 and listed.json()["total"] == 1
+    body = demo_client.get(
+        "/api/v1/security/explain", {"object": "demo_invoice", "user": "pos@demo.test"}
+    ).json()
+    assert body["permissionSets"] == ["desk_finance"]
+    call_command("grant_position", "demo", "finance", "desk_finance", "--revoke", stdout=out)
+    forget_memberships()
+    assert client.get("/api/v1/data/demo_invoice").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("nope", "finance", "desk_finance"),
+        ("demo", "astronaut", "desk_finance"),
+        ("demo", "finance", "nope"),
+    ],
+)
+def test_grant_position_refuses_unknown_names(demo, args):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("grant_position", *args)

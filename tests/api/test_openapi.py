@@ -62,6 +62,10 @@ def check_document(client, artifact: dict[str, Any]) -> dict[str, Any]:
         for name in names
         for template, operations in OPERATIONS.items()
     }
+    for obj in artifact["objects"]:  # share routes for objects with a grant table
+        if obj.get("sharingModel", "private") in ("private", "public_read", "read"):
+            expected_paths[f"/api/v1/data/{obj['name']}/{{id}}/shares"] = {"get", "post"}
+            expected_paths[f"/api/v1/data/{obj['name']}/{{id}}/shares/{{share_id}}"] = {"delete"}
     assert {p: set(ops) - {"parameters"} for p, ops in doc["paths"].items()} == expected_paths
     for name in names:
         for template, operations in OPERATIONS.items():
