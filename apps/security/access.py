@@ -372,3 +372,46 @@ def _field_set(runtime: ObjectRuntime, sets: list[PermissionSet], flag: str) -> 
         }
         allowed |= set(runtime.fields) - denied
     return frozenset(allowed)
+
+
+def rule_problems(kernel: Kernel) -> list[str]:
+    """Row rules of the artifact that cannot be compiled (they match nothing when served),
+    as `permissions[i].rowLevelSecurity[j].using: ...` lines for the artifact load report."""
+    sample = Principal(
+        user_id=0,
+        email="",
+        name="",
+        permission_sets=frozenset(),
+        positions=frozenset(),
+        is_superuser=False,
+        is_system=False,
+    )
+    variables = sample.variables()
+    problems = []
+
+    def check(path: str, object_name: str, source: str) -> None:
+        runtime = kernel.objects.get(object_name)
+        if runtime is None:
+            return
+        resolver = ObjectResolver(kernel, runtime, frozenset(runtime.fields))
+        _, error = cel_to_q_or_nothing(source, resolver, variables)
+        if error is not None:
+            problems.append(
+                f"{path}: cannot be compiled to a row filter, it will match "
+                f"nothing: {error.message}"
+            )
+
+    for i, ps in enumerate(kernel.artifact.permissions):
+        for j, policy in enumerate(ps.row_level_security or ()):
+            for part in ("using", "check"):
+                expression = getattr(policy, part)
+                if expression is not None:
+                    check(
+                        f"permissions[{i}].rowLevelSecurity[{j}].{part}",
+                        policy.object,
+                        expression.source,
+                    )
+    for i, rule in enumerate(kernel.artifact.sharing_rules):
+        if rule.condition is not None:
+            check(f"sharingRules[{i}].condition", rule.object, rule.condition.source)
+    return problems

@@ -196,3 +196,18 @@ def test_owner_lookup_and_select_columns_are_indexed(tmp_path):
     part_indexes = {tuple(c["columns"]) for c in part.values() if c["index"]}
     assert {("owner_id",), ("created_at",), ("status",)} <= item_indexes
     assert ("item",) in part_indexes
+
+
+def test_row_rules_that_cannot_be_compiled_are_reported_at_load(tmp_path):
+    ruled = copy.deepcopy(BASE)
+    ruled["permissions"] = [{"name": "reader", "objects": {"cli_item": {"allowRead": True}},
+                             "rowLevelSecurity": [
+                                 {"name": "ok", "object": "cli_item", "operation": "select",
+                                  "using": "record.size > 1"},
+                                 {"name": "bad", "object": "cli_item", "operation": "select",
+                                  "using": "record.size * 2 > record.title.size()"}]}]
+    out, _ = run("load_artifact", write(tmp_path, ruled))
+    lines = [line for line in out.splitlines() if "rowLevelSecurity" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("warning: permissions[0].rowLevelSecurity[1].using: cannot be "
+                               "compiled to a row filter, it will match nothing")

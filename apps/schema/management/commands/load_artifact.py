@@ -9,10 +9,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.artifact.exceptions import ArtifactInvalid
 from apps.artifact.load import load_artifact
+from apps.kernel.kernel import Kernel
 from apps.projects.models import PROJECT_NAME_PATTERN
 from apps.schema import publish
 from apps.schema.exceptions import SchemaError
 from apps.schema.plan import format_plan
+from apps.security.access import rule_problems
 
 
 def project_name_from(manifest) -> str:
@@ -59,6 +61,8 @@ class Command(BaseCommand):
             ) from None
         for warning in loaded.warnings:
             self.stdout.write(f"warning: {warning}")
+        for problem in rule_problems(Kernel("check", 0, 0, loaded)):
+            self.stdout.write(f"warning: {problem}")
         name = options["project"] or project_name_from(loaded.artifact.manifest)
         if not re.match(PROJECT_NAME_PATTERN, name):
             raise CommandError(
