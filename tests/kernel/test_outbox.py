@@ -1,0 +1,59 @@
+"""Events go through the transactional outbox: delivered after commit, never after rollback,
+retried when a subscriber fails."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from apps.kernel.events import EventBroker
+from apps.kernel.models import OutboxEvent
+from apps.projects.context import Context
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CTX = Context(request_id="req-9", project_name="demo")
+
+
+def test_delivered_after_commit_not_before():
+    broker, seen = EventBroker(), []
+    broker.subscribe("data.*.created", lambda event: seen.append(event))
+    with transaction.atomic():
+        row = broker.emit(CTX, "data.demo_task.created", {"id": "t1"})
+        assert seen == []  # not before the commit
+    assert [(e.topic, e.payload, e.idempotency_key, e.request_id) for e in seen] == [
+        ("data.demo_task.created", {"id": "t1"}, row.idempotency_key, "req-9")
+    ]
+    row.refresh_from_db()
+    assert row.delivered_at is not None and row.attempts == 1
+
+
+def test_rolled_back_transaction_delivers_nothing():
+    broker, seen = EventBroker(), []
+    broker.subscribe("data.#", seen.append)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        broker.emit(CTX, "data.demo_task.created", {"id": "t2"})
+        raise RuntimeError("the change failed")
+    assert seen == [] and not OutboxEvent.objects.filter(topic="data.demo_task.created").exists()
+
+
+def test_failing_subscriber_is_retried_with_the_same_key():
+    broker, seen, calls = EventBroker(), [], {"n": 0}
+
+    def flaky(event):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ValueError("downstream is down")
+        seen.append(event)
+
+    broker.subscribe("data.demo_task.updated", flaky, name="flaky")
+    row = broker.emit(CTX, "data.demo_task.updated", {"id": "t3"})  # autocommit: delivers now
+    row.refresh_from_db()
+    assert (row.delivered_at, row.attempts, row.last_error) == (
+        None,
+        1,
+        "flaky: downstream is down",
+    )
+    assert broker.deliver_pending() == 1
+    row.refresh_from_db()
+    assert row.delivered_at is not None and row.attempts == 2
+    assert [(e.idempotency_key, e.attempt) for e in seen] == [(row.idempotency_key, 2)]
