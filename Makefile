@@ -21,7 +21,10 @@ migrate: install
 demo: migrate
 	$(PY) manage.py bootstrap_demo
 
-run: demo
+# One boot step of the mode the environment selects (README "Boot modes"): the demo and the
+# first admin when standalone, else the artifact file or the control plane.
+run: migrate
+	$(PY) manage.py boot
 	$(PY) manage.py collectstatic --noinput >/dev/null
 	bin/serve $(PORT)
 

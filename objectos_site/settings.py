@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from objectos_site.file_storage import files_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -61,10 +63,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so every answer carries the security headers: also the JSON errors the
-    # project middleware returns itself (unknown host, body too large).
+    # Outermost: times, counts (/metrics) and logs every answer, error answers included.
+    "apps.ops.middleware.RequestTelemetryMiddleware",
+    # Next, so every answer carries the security headers: also the JSON errors the
+    # project middleware returns itself (unknown host, body too large, database down).
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.ops.middleware.ContentSecurityPolicyMiddleware",
     "apps.projects.middleware.RequestContextMiddleware",
     "apps.projects.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -122,6 +127,11 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 # Keep connections across requests (each gthread thread holds one); health-checked on reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("OS_CONN_MAX_AGE", 600))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Fail fast (503 DATABASE_UNAVAILABLE) instead of hanging when the server is unreachable.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("OS_DB_CONNECT_TIMEOUT", 5))
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     DATABASES["default"].setdefault("TEST", {"NAME": str(OS_DATA_DIR / "test.sqlite3")})
@@ -151,6 +161,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 OS_MAX_BODY_BYTES = int(os.environ.get("OS_MAX_BODY_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = OS_MAX_BODY_BYTES
 
+# Files of file/image/avatar/video/audio fields (apps.objectql.files): local disk under
+# OS_DATA_DIR/files, or OS_STORAGE_URL=s3://bucket[/prefix]?endpoint=URL (file_storage.py).
+# An upload is capped by the field's maxSize, and by OS_MAX_UPLOAD_BYTES when it says none.
+OS_STORAGE_URL = os.environ.get("OS_STORAGE_URL", "")
+OS_MAX_UPLOAD_BYTES = int(os.environ.get("OS_MAX_UPLOAD_BYTES", 100 * 1024 * 1024))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "files": files_storage(OS_STORAGE_URL, OS_DATA_DIR / "files"),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.security.authentication.BearerTokenAuthentication",
@@ -178,6 +199,24 @@ OS_TOKEN_TTL_SECONDS = int(os.environ.get("OS_TOKEN_TTL_SECONDS", 7 * 24 * 3600)
 OS_DEFAULT_PROJECT = os.environ.get("OS_DEFAULT_PROJECT", "")
 OS_ENV = os.environ.get("OS_ENV", "prod")
 
+# Boot modes (apps.ops.boot, README "Boot modes"): file-backed when OS_ARTIFACT_FILE is set,
+# cloud-connected when OS_CLOUD_URL is set, standalone otherwise.
+OS_ARTIFACT_FILE = os.environ.get("OS_ARTIFACT_FILE", "")
+OS_PROJECT = os.environ.get("OS_PROJECT", "")
+OS_HOSTS = [h.strip() for h in os.environ.get("OS_HOSTS", "").split(",") if h.strip()]
+OS_ARTIFACT_POLL_SECONDS = float(os.environ.get("OS_ARTIFACT_POLL_SECONDS", 2))
+OS_CLOUD_URL = os.environ.get("OS_CLOUD_URL", "")
+OS_CLOUD_API_KEY = os.environ.get("OS_CLOUD_API_KEY", "")
+OS_CLOUD_POLL_SECONDS = float(os.environ.get("OS_CLOUD_POLL_SECONDS", 30))
+OS_CACHE_DIR = Path(os.environ.get("OS_CACHE_DIR", OS_DATA_DIR / "cache")).resolve()
+
+# Backups (README "Backup and restore"): where `manage.py backup` and the scheduled backup
+# write (a folder or s3://bucket/prefix?endpoint=...), the cron schedule (UTC) of the
+# scheduled backup (unset: none) and how many snapshots it keeps.
+OS_BACKUP_DIR = os.environ.get("OS_BACKUP_DIR", "") or str(OS_DATA_DIR / "backups")
+OS_BACKUP_SCHEDULE = os.environ.get("OS_BACKUP_SCHEDULE", "")
+OS_BACKUP_KEEP = int(os.environ.get("OS_BACKUP_KEEP", 7))
+
 Q_CLUSTER = {
     "name": os.environ.get("Q_CLUSTER_NAME", "objectos"),
     "workers": int(os.environ.get("OS_WORKERS", 1)),
@@ -193,15 +232,46 @@ if os.environ.get("OS_QUEUE_URL", "").startswith("redis://"):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("OS_TLS", False):
+# apps.ops.middleware.ContentSecurityPolicyMiddleware sets this on the Console's pages.
+CONSOLE_PATH_PREFIX = "/_console"
+CONSOLE_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+OS_TLS = env_bool("OS_TLS", False)
+if OS_TLS:
+    # Served over HTTPS, usually by a TLS-terminating proxy that sets X-Forwarded-Proto
+    # (and drops any value a client sent): HSTS, secure cookies, HTTPS-aware CSRF checks.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
 
+# Bearer token /metrics requires when set; unset: loopback clients only (apps.ops.exporter).
+OS_METRICS_TOKEN = os.environ.get("OS_METRICS_TOKEN", "")
+
+# One line per record on stderr: JSON (apps.ops.logging) or text (OS_LOG_FORMAT=text), each
+# with the request id; one line per request from `objectos.request` (OS_ACCESS_LOG=0: off).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "apps.ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "apps.ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if os.environ.get("OS_LOG_FORMAT") == "text" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("OS_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "objectos.request": {"level": "INFO" if env_bool("OS_ACCESS_LOG", True) else "WARNING"},
+        "objectos.boot": {"level": "INFO"},
+    },
 }

@@ -10,6 +10,7 @@ off), so the refused change is already rolled back and the row commits on its ow
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -24,6 +25,13 @@ from apps.audit.exceptions import InvalidAuditQuery
 from apps.kernel.exceptions import NoPublishedVersion, ObjectNotFound
 from apps.objectql.exceptions import ObjectQLError
 from apps.objectql.transactions import write_transaction
+from apps.projects.database import (
+    DATABASE_UNAVAILABLE,
+    DATABASE_UNAVAILABLE_MESSAGE,
+    is_database_unavailable,
+)
+
+logger = logging.getLogger("objectos.database")
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -70,6 +78,9 @@ def error_for(exc: Exception) -> Response | None:
         return error_response(404, "NOT_FOUND", "not found")
     if isinstance(exc, drf.APIException):
         return error_response(exc.status_code, "BAD_REQUEST", str(exc.detail))
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc)
+        return error_response(503, DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE)
     return None
 
 

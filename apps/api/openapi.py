@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from apps.api.context import request_context
 from apps.kernel.grants import grant_model
 from apps.kernel.kernel import Kernel, ObjectRuntime
+from apps.objectql.filemeta import media_fields
 from apps.security.access import object_access
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -188,6 +189,59 @@ def share_paths(runtime: ObjectRuntime) -> dict[str, Any]:
     }
 
 
+def file_paths(runtime: ObjectRuntime, fields: list[str]) -> dict[str, Any]:
+    """File routes of the object's media fields (apps.api.files)."""
+    name, tag = runtime.name, [runtime.name]
+    parameters = [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "field", "in": "path", "required": True,
+         "schema": {"type": "string", "enum": fields}},
+    ]  # fmt: skip
+    binary = {"type": "string", "format": "binary"}
+    return {
+        f"/api/v1/data/{name}/{{id}}/files/{{field}}": {
+            "parameters": parameters,
+            "post": {
+                "tags": tag,
+                "operationId": f"upload_{name}_file",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": binary, "name": {"type": "string"}},
+                            }
+                        },
+                        "application/octet-stream": {"schema": binary},
+                    },
+                },
+                "responses": {"201": _json({"type": "object"}), **_errors(400, 401, 403, 404)},
+            },
+        },
+        f"/api/v1/data/{name}/{{id}}/files/{{field}}/{{ref}}": {
+            "parameters": [
+                *parameters,
+                {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "get": {
+                "tags": tag,
+                "operationId": f"download_{name}_file",
+                "responses": {
+                    "200": {"description": "the file", "content": {"*/*": {"schema": binary}}},
+                    **_errors(401, 403, 404),
+                },
+            },
+            "delete": {
+                "tags": tag,
+                "operationId": f"remove_{name}_file",
+                "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403, 404)},
+            },
+        },
+    }
+
+
 def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {
@@ -219,6 +273,9 @@ def build_document(kernel: Kernel, readable_of) -> dict[str, Any]:
         paths.update(object_paths(runtime))
         if grant_model(runtime.model) is not None:
             paths.update(share_paths(runtime))
+        media = [field for field in media_fields(runtime) if field in readable]
+        if media:
+            paths.update(file_paths(runtime, media))
         schemas[runtime.name] = object_schema(runtime, readable)
         # An update names only the fields it changes: nothing is required.
         schemas[f"{runtime.name}.patch"] = {

@@ -2,10 +2,11 @@
 
 from django.urls import path, re_path
 
-from apps.api import audit, auth, meta, openapi, security, shares, views
+from apps.api import audit, auth, files, meta, openapi, security, shares, views
 
 OBJECT = r"(?P<object_name>[a-z][a-z0-9_]{0,62})"
 RECORD = r"(?P<record_id>[^/]{1,64})"
+FIELD = r"(?P<field_name>[A-Za-z_][A-Za-z0-9_]{0,62})"
 
 urlpatterns = [
     path("auth/sign-in/email", auth.SignInEmailView.as_view()),
@@ -27,5 +28,10 @@ urlpatterns = [
     re_path(
         rf"^data/{OBJECT}/{RECORD}/shares/(?P<share_id>[^/]{{1,32}})$",
         shares.RecordShareView.as_view(),
+    ),
+    re_path(rf"^data/{OBJECT}/{RECORD}/files/{FIELD}$", files.RecordFilesView.as_view()),
+    re_path(
+        rf"^data/{OBJECT}/{RECORD}/files/{FIELD}/(?P<file_ref>[^/]{{1,200}})$",
+        files.RecordFileView.as_view(),
     ),
 ]

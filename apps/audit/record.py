@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditChainHead, AuditEvent
@@ -75,41 +75,135 @@ def record(
     details: dict | None = None,
     chain: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the project's chain, inside the current transaction."""
+    """Append one event to the project's chain, inside the current transaction.
+
+    Statements written out once (no ORM compilation on the write path), in the order the
+    triggers of migration 0002 demand: read (on PostgreSQL: lock) the chain head, insert
+    the event linked to it, advance the head. On SQLite the head this process wrote last
+    is remembered and the read skipped: the insert trigger refuses an event that does not
+    extend the real tip (another process appended, or a rollback undid ours), and only
+    that statement fails (SQLite aborts the statement, not the transaction); the head is
+    then read and the event inserted again."""
     if chain is None:
         chain = (ctx.project_name if ctx is not None else "") or SYSTEM_CHAIN
-    with transaction.atomic(savepoint=False):
-        head = _locked_head(chain)
-        user = ctx.user if ctx is not None else None
-        values: dict[str, Any] = {
-            "chain": chain,
-            "seq": head.last_seq + 1,
-            "created_at": timezone.now(),
-            "action": action,
-            "object_name": object_name,
-            "record_id": str(record_id or ""),
-            "actor_user_id": ctx.user_id if ctx is not None else None,
-            "actor_api_key_id": ctx.api_key_id if ctx is not None else None,
-            "actor": (getattr(user, "email", "") or getattr(user, "username", ""))
-            if user
-            else ("system" if ctx is None or ctx.is_system else ""),
-            "request_id": ctx.request_id if ctx is not None else "",
-            "ip": ctx.ip if ctx is not None else "",
-            "user_agent": (ctx.user_agent if ctx is not None else "")[:512],
-            "changes": jsonable(changes or []),
-            "details": jsonable(details or {}),
-            "prev_hash": head.last_hash,
-        }
-        values["hash"] = row_hash(values)
-        event = AuditEvent.objects.create(**values)
-        AuditChainHead.objects.filter(pk=head.pk).update(
-            last_seq=values["seq"], last_hash=values["hash"]
-        )
+    user = ctx.user if ctx is not None else None
+    values: dict[str, Any] = {
+        "chain": chain,
+        "seq": 0,
+        "created_at": timezone.now(),
+        "action": action,
+        "object_name": object_name,
+        "record_id": str(record_id or ""),
+        "actor_user_id": ctx.user_id if ctx is not None else None,
+        "actor_api_key_id": ctx.api_key_id if ctx is not None else None,
+        "actor": (getattr(user, "email", "") or getattr(user, "username", ""))
+        if user
+        else ("system" if ctx is None or ctx.is_system else ""),
+        "request_id": ctx.request_id if ctx is not None else "",
+        "ip": ctx.ip if ctx is not None else "",
+        "user_agent": (ctx.user_agent if ctx is not None else "")[:512],
+        "changes": jsonable(changes or []),
+        "details": jsonable(details or {}),
+        "prev_hash": "",
+    }
+    statements = _statements()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        event_id = None
+        tip = _tips.get(chain) if statements.remember_tip else None
+        if tip is not None:
+            try:
+                event_id = _append(cursor, statements, values, tip)
+            except IntegrityError:
+                _tips.pop(chain, None)  # not the tip any more: read it
+        if event_id is None:
+            event_id = _append(cursor, statements, values, _locked_head(cursor, statements, chain))
+        cursor.execute(statements.advance, [values["seq"], values["hash"], chain])
+        if statements.remember_tip:
+            _tips[chain] = (values["seq"], values["hash"])
+    event = AuditEvent(id=event_id, **values)
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
 
 
-def _locked_head(chain: str) -> AuditChainHead:
-    head, _ = AuditChainHead.objects.get_or_create(chain=chain)
-    if connection.vendor != "sqlite":  # SQLite writers are already serialised
-        head = AuditChainHead.objects.select_for_update().get(pk=head.pk)
-    return head
+def _append(
+    cursor: Any, statements: _Statements, values: dict[str, Any], tip: tuple[int, str]
+) -> int:
+    """INSERT the event as the successor of `tip` (last_seq, last_hash); its id."""
+    values["seq"] = tip[0] + 1
+    values["prev_hash"] = tip[1]
+    values["hash"] = row_hash(values)
+    cursor.execute(statements.insert, statements.params(values))
+    return cursor.fetchone()[0]
+
+
+class _Statements:
+    """The SQL of one append for the current database, built once per process."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        event, head = AuditEvent._meta, AuditChainHead._meta
+        self.fields = [f for f in event.concrete_fields if not f.primary_key]
+        # Values the driver cannot take as they are (datetimes, JSON) go through Django's
+        # own preparation for their field, as an ORM insert would.
+        self.prepared = {
+            f.attname: f
+            for f in self.fields
+            if f.get_internal_type() in ("DateTimeField", "JSONField")
+        }
+        self.insert = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+            quote(event.db_table),
+            ", ".join(quote(f.column) for f in self.fields),
+            ", ".join(["%s"] * len(self.fields)),
+            quote(event.pk.column),
+        )
+        # SQLite: one writer at a time, and a failed statement leaves the transaction
+        # usable, so the tip can be remembered (PostgreSQL locks the head row instead).
+        self.remember_tip = connection.vendor == "sqlite"
+        columns = ", ".join(quote(head.get_field(n).column) for n in ("last_seq", "last_hash"))
+        self.head = "SELECT {} FROM {} WHERE {} = %s{}".format(  # noqa: S608
+            columns,
+            quote(head.db_table),
+            quote(head.get_field("chain").column),
+            " FOR UPDATE" if connection.vendor != "sqlite" else "",  # SQLite: one writer
+        )
+        self.advance = "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
+            quote(head.db_table),
+            quote(head.get_field("last_seq").column),
+            quote(head.get_field("last_hash").column),
+            quote(head.get_field("chain").column),
+        )
+
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        prepared = self.prepared
+        return [
+            prepared[f.attname].get_db_prep_save(values[f.attname], connection)
+            if f.attname in prepared
+            else values[f.attname]
+            for f in self.fields
+        ]
+
+
+_built: dict[str, _Statements] = {}
+# SQLite: chain -> (last_seq, last_hash) as this process last advanced it (a guess that
+# the insert trigger checks; see `record`).
+_tips: dict[str, tuple[int, str]] = {}
+
+
+def _statements() -> _Statements:
+    key = connection.vendor
+    statements = _built.get(key)
+    if statements is None:
+        statements = _built[key] = _Statements()
+    return statements
+
+
+def _locked_head(cursor: Any, statements: _Statements, chain: str) -> tuple[int, str]:
+    """(last_seq, last_hash) of the chain's head, created empty on its first event."""
+    cursor.execute(statements.head, [chain])
+    row = cursor.fetchone()
+    if row is None:
+        AuditChainHead.objects.get_or_create(chain=chain)
+        cursor.execute(statements.head, [chain])
+        row = cursor.fetchone()
+    return row

@@ -22,6 +22,7 @@ class KernelCache:
         self._lock = threading.Lock()
         self._build_locks: dict[tuple[str, int], threading.Lock] = {}
         self.hits = self.misses = self.evictions = 0
+        self.build_seconds_total = 0.0  # summed Kernel.build_seconds of the misses
 
     def get(self, route: ProjectRoute) -> Kernel:
         if route.published_version_id is None:
@@ -45,6 +46,7 @@ class KernelCache:
             if kernel is None:
                 self.misses += 1
                 kernel = self._build(project_name, version_id)
+                self.build_seconds_total += kernel.build_seconds
                 with self._lock:
                     self._kernels[key] = kernel
                     while len(self._kernels) > self.size:
@@ -56,6 +58,15 @@ class KernelCache:
     def _build(self, project_name: str, version_id: int) -> Kernel:
         version = AppVersion.objects.only("number", "source").get(pk=version_id)
         return Kernel.from_raw(project_name, version_id, version.number, version.artifact)
+
+    def contains(self, project_name: str, version_id: int) -> bool:
+        """Whether the kernel is cached, without touching the LRU order or the counters."""
+        return (project_name, version_id) in self._kernels
+
+    def cached(self) -> list[Kernel]:
+        """The cached kernels, least recently used first (a snapshot)."""
+        with self._lock:
+            return list(self._kernels.values())
 
     def clear(self) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from apps.kernel.kernel import ObjectRuntime
-from apps.objectql import computed
+from apps.objectql import computed, filemeta
 from apps.objectql.exceptions import InvalidField
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
@@ -62,6 +62,8 @@ class Serializer:
                 if n not in wanted and (n in SYSTEM_FIELD_DEFS or n in access.readable)
             ]
         self.expand = self._check_expand(expand, wanted)
+        # Media fields: stored files get their download route as `url`.
+        self.files = tuple(n for n in filemeta.media_fields(runtime) if n in wanted)
         # Computed values are added after the stored ones; restore the artifact's order.
         self.order = list(names) if (self.formulas or self.summaries) else None
 
@@ -91,6 +93,10 @@ class Serializer:
         columns = (*self.columns, *self.extra, *self.summaries)
         return list(rows.values(*columns)[offset : offset + limit])
 
+    def pick(self, row: dict[str, Any]) -> dict[str, Any]:
+        """From a whole stored row (a write's RETURNING), what `fetch` would have read."""
+        return {name: row[name] for name in (*self.columns, *self.extra)}
+
     def render(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self.formulas:  # on stored values (dates, decimals), before wire conversion
             for row in rows:
@@ -102,6 +108,10 @@ class Serializer:
                 value = row.get(column)
                 if value is not None:
                     row[column] = convert(value)
+        if self.files:
+            filemeta.add_download_urls(
+                self.ctx.kernel.project_name, self.runtime.name, self.files, rows
+            )
         for name in self.expand:
             self._expand(rows, name)
         if self.order is not None:

@@ -12,10 +12,13 @@ from django.utils import timezone
 
 from apps.audit import record as audit
 from apps.kernel.kernel import Kernel, ObjectRuntime
+from apps.objectql import filestore
 from apps.objectql.exceptions import Conflict, Forbidden, RecordNotFound, ValidationFailed
 from apps.objectql.models import Sequence
 from apps.objectql.params import QuerySpec
-from apps.objectql.query import get_record, scoped
+from apps.objectql.plans import WritePlan, scope_columns, scope_holds, scoped_row
+from apps.objectql.query import get_record, scoped, selected_fields
+from apps.objectql.serialize import Serializer
 from apps.objectql.transactions import write_transaction
 from apps.objectql.validate import clean_payload, problem
 from apps.projects.context import Context
@@ -106,9 +109,21 @@ def _next_number(ctx: Context, runtime: ObjectRuntime, field_name: str) -> int:
     return sequence.value + 1
 
 
+class Written:
+    """The id of a written row and, when the write returned it, the row as stored."""
+
+    __slots__ = ("id", "row", "moved")
+
+    def __init__(self, record_id: Any, row: dict[str, Any] | None, moved: bool = True) -> None:
+        self.id = record_id
+        self.row = row
+        # False when the write cannot have moved the row out of the actor's read scope.
+        self.moved = moved
+
+
 def _insert(
     ctx: Context, runtime: ObjectRuntime, access: Access, data: Any, prefix: str = ""
-) -> str:
+) -> Written:
     if not access.can_create:
         raise Forbidden(f"you may not create {runtime.name}")
     values = clean_payload(
@@ -137,9 +152,14 @@ def _insert(
         if values.get(name) is None:
             values[name] = value
     instance = runtime.model(**{runtime.attnames[name]: value for name, value in values.items()})
+    plan = WritePlan.of(runtime)
+    stored = None
     try:
         with transaction.atomic(savepoint=False):
-            instance.save(force_insert=True)
+            if plan.serves():
+                stored = plan.insert(instance)
+            else:
+                instance.save(force_insert=True)
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
     _enforce_check(runtime, access.insert_check, instance.pk)
@@ -150,7 +170,7 @@ def _insert(
         record_id=instance.pk,
         changes=audit.diff(None, values, _redacted(runtime)),
     )
-    return instance.pk
+    return Written(instance.pk, stored)
 
 
 def _enforce_check(runtime: ObjectRuntime, check: Q | None, record_id: str) -> None:
@@ -178,8 +198,35 @@ def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
     with write_transaction():
-        record_id = _insert(ctx, runtime, access, data)
-    return _read_back(ctx, object_name, record_id)
+        written = _insert(ctx, runtime, access, data)
+    return _answer(ctx, runtime, access, written)
+
+
+def _answer(ctx: Context, runtime: ObjectRuntime, access: Access, written: Written) -> dict:
+    """The written record as a GET by the actor would return it, built from the row the
+    write returned when that is the same thing; else read back."""
+    record_id = str(written.id)
+    if not access.can_read:
+        return _id_only(runtime.name, record_id)
+    row = written.row
+    if row is not None:
+        inside: bool | None = True
+        if access.read_scope is not MATCH_ALL and written.moved:
+            inside = scope_holds(access.read_scope, row)
+        if inside is False:
+            return _id_only(runtime.name, record_id)
+        if inside:
+            serializer = Serializer.for_request(
+                ctx, runtime, access, selected_fields(runtime, access, QuerySpec(top=1)), []
+            )
+            if not serializer.summaries:  # summaries are subqueries: they need the database
+                record = serializer.render([serializer.pick(row)])[0]
+                return {"object": runtime.name, "id": record_id, "record": record}
+    return _read_back(ctx, runtime.name, record_id)
+
+
+def _id_only(object_name: str, record_id: str) -> dict[str, Any]:
+    return {"object": object_name, "id": record_id, "record": {"id": record_id}}
 
 
 def _read_back(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]:
@@ -188,16 +235,31 @@ def _read_back(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]
     try:
         return get_record(ctx, object_name, record_id, QuerySpec(top=1))
     except (Forbidden, RecordNotFound):
-        return {"object": object_name, "id": str(record_id), "record": {"id": str(record_id)}}
+        return _id_only(object_name, str(record_id))
 
 
 def _locked_row(
-    ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str, columns: list[str]
+    ctx: Context,
+    runtime: ObjectRuntime,
+    access: Access,
+    record_id: str,
+    columns: list[str],
+    compiled: bool = False,
 ) -> dict[str, Any]:
-    rows = scoped(ctx, runtime, access).filter(pk=str(record_id))
-    if access.write_scope is not MATCH_ALL:
-        rows = rows.filter(access.write_scope)
-    row = rows.select_for_update().values(*columns).first()
+    """The row by id inside the actor's read and write scopes, locked for the write.
+    `compiled`: run the SQL compiled once for this actor and these columns."""
+
+    def rows(pk: str) -> QuerySet:
+        found = scoped(ctx, runtime, access).filter(pk=pk)
+        if access.write_scope is not MATCH_ALL:
+            found = found.filter(access.write_scope)
+        return found.select_for_update().values(*columns)[:1]
+
+    select = scoped_row(access, runtime.name, tuple(columns), rows) if compiled else None
+    if select is not None:
+        row = select.fetch(str(record_id))
+    else:
+        row = next(iter(rows(str(record_id))), None)
     if row is None:
         raise RecordNotFound(f"{runtime.name} '{record_id}' not found")
     return row
@@ -210,7 +272,7 @@ def _update(
     record_id: str,
     data: Any,
     prefix: str = "",
-) -> None:
+) -> Written:
     if not access.can_edit:
         raise Forbidden(f"you may not edit {runtime.name}")
     values = clean_payload(
@@ -223,20 +285,29 @@ def _update(
         system=ctx.is_system,
     )
     values.pop("id", None)
-    before = _locked_row(ctx, runtime, access, record_id, ["id", *values])
+    plan = WritePlan.of(runtime)
+    serves = plan.serves()
+    # With a plan, the locked read takes the whole returned row: an unchanged update is
+    # then answered from it, as a changed one is from the UPDATE's RETURNING.
+    columns = list(dict.fromkeys(["id", *values, *plan.returned])) if serves else ["id", *values]
+    before = _locked_row(ctx, runtime, access, record_id, columns, compiled=serves)
     _check_references(ctx, runtime, values, prefix)
     changed = {k: v for k, v in values.items() if before.get(k) != v}
     if not changed:
-        return
-    now = timezone.now()
+        return Written(before["id"], before if serves else None, moved=False)
+    assignments = {"updated_at": timezone.now(), "updated_by": ctx.user_id, **changed}
+    stored = None
     try:
         with transaction.atomic(savepoint=False):
-            runtime.model._base_manager.filter(pk=before["id"]).update(
-                **changed, updated_at=now, updated_by=ctx.user_id
-            )
+            if serves:
+                stored = plan.update(before["id"], assignments)
+            else:
+                runtime.model._base_manager.filter(pk=before["id"]).update(**assignments)
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
     _enforce_check(runtime, access.update_check, before["id"])
+    # Stored files the update dropped from media fields: deleted after the commit.
+    filestore.delete_dropped_files_after_commit(ctx, runtime, before, changed)
     audit.record(
         ctx,
         "update",
@@ -244,14 +315,19 @@ def _update(
         record_id=before["id"],
         changes=audit.diff({k: before.get(k) for k in changed}, changed, _redacted(runtime)),
     )
+    watched = scope_columns(access.read_scope) if access.read_scope is not MATCH_ALL else set()
+    return Written(
+        before["id"], stored, moved=watched is None or not watched.isdisjoint(assignments)
+    )
 
 
 def update_record(ctx: Context, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
     with write_transaction():
-        _update(ctx, runtime, access, record_id, data)
-    return _read_back(ctx, object_name, record_id)
+        written = _update(ctx, runtime, access, record_id, data)
+    written.id = record_id  # answered under the id asked for, as a GET would
+    return _answer(ctx, runtime, access, written)
 
 
 def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str) -> None:
@@ -261,6 +337,8 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
     instance = runtime.model._base_manager.get(pk=before["id"])
     try:
         with transaction.atomic(savepoint=False):
+            # Stored files of the record and its cascade: deleted after the commit.
+            filestore.delete_record_files_after_commit(ctx, runtime, instance)
             _, per_model = instance.delete()
     except (RestrictedError, ProtectedError) as error:
         blockers = (
@@ -307,7 +385,7 @@ def create_many(ctx: Context, object_name: str, records: Any) -> dict[str, Any]:
     items = _batch_items(records, "records")
     with write_transaction():
         ids = [
-            _insert(ctx, runtime, access, item, prefix=f"records[{i}].")
+            _insert(ctx, runtime, access, item, prefix=f"records[{i}].").id
             for i, item in enumerate(items)
         ]
     return _many(ctx, runtime, ids)

@@ -47,3 +47,6 @@ class Context:
 
 
 current_context: ContextVar[Context | None] = ContextVar("objectos_context", default=None)
+# The id of the request being served by this thread or task (set by the request middleware),
+# so that every log record written meanwhile can carry it (apps.ops.logging).
+current_request_id: ContextVar[str | None] = ContextVar("objectos_request_id", default=None)

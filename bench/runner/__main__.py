@@ -1,8 +1,10 @@
-"""bench/run [--quick] [--db sqlite|postgres] [--only runtime,drf,plain] [--threads N] ...
+"""bench/run [--quick] [--kernels] [--db sqlite|postgres] [--only runtime,drf,plain] ...
 
 Seeds every selected server, then for each in turn: start it (cold start = process
 start to the first 200 on a GET), probe the rules, run wrk per (request, role), read
-its RSS, stop it. Prints one table and writes bench/results/<timestamp>.json.
+its RSS, stop it. A full run (not --quick) then measures the kernels (build time and
+memory per kernel, RSS with 32 cached projects: bench/runner/kernels.py); --kernels
+measures only those. Prints the tables and writes bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench.runner import load, report, servers
+from bench.runner import kernels, load, report, servers
 from bench.runner.dataset import ADMIN_EMAIL, ROW_COUNT, ids_by_owner
 from bench.runner.seed import ROOT
 
@@ -34,6 +36,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, help="seconds of warm-up per run (default 3)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the temp data dirs")
+    parser.add_argument("--kernels", action="store_true",
+                        help="only the kernel measurements (a full run includes them)")
+    parser.add_argument("--no-kernels", action="store_true",
+                        help="skip the kernel measurements of a full run")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(args.only) - set(servers.SERVERS)
@@ -89,8 +95,26 @@ def bench_one(instance: servers.Instance, args: argparse.Namespace, wrk: str,
     return out
 
 
+def kernels_only(args: argparse.Namespace) -> int:
+    began = time.perf_counter()
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    result: dict[str, Any] = {
+        "config": {"stamp": stamp, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                   "kind": "kernels", "versions": versions("wrk")},
+        "kernels": kernels.run(log=lambda line: print(line, flush=True)),
+    }
+    result["wall_seconds"] = round(time.perf_counter() - began, 1)
+    print()
+    print(kernels.table(result["kernels"]))
+    path = report.save(result, ROOT / "bench" / "results")
+    print(f"wall time {result['wall_seconds']} s; JSON: {path.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.kernels:
+        return kernels_only(args)
     began = time.perf_counter()
     wrk = load.ensure_wrk()
     stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -131,12 +155,21 @@ def main(argv: list[str]) -> int:
         for path in id_files.values():
             path.unlink(missing_ok=True)
         work_dir.rmdir()
+    if not args.quick and not args.no_kernels:
+        try:
+            result["kernels"] = kernels.run(log=lambda line: print(line, flush=True))
+        except Exception as error:  # the server table must still be printed
+            print(f"kernels: FAILED: {error}", file=sys.stderr, flush=True)
+            result["kernels"] = {"error": str(error)[:2000]}
     result["ratios"] = report.ratios(result["servers"])
     result["wire_differences"] = load.wire_differences(
         {n: s["probe"] for n, s in result["servers"].items() if "probe" in s})
     result["wall_seconds"] = round(time.perf_counter() - began, 1)
     print()
     print(report.table(result))
+    if result.get("kernels", {}).get("builds"):
+        print()
+        print(kernels.table(result["kernels"]))
     path = report.save(result, ROOT / "bench" / "results")
     print(f"wall time {result['wall_seconds']} s; JSON: {path.relative_to(ROOT)}")
     return 0

@@ -9,6 +9,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from apps.objectql.filemeta import MEDIA_TYPES
 from apps.projects.models import AppVersion
 from tests import factories
 
@@ -66,6 +67,12 @@ def check_document(client, artifact: dict[str, Any]) -> dict[str, Any]:
         if obj.get("sharingModel", "private") in ("private", "public_read", "read"):
             expected_paths[f"/api/v1/data/{obj['name']}/{{id}}/shares"] = {"get", "post"}
             expected_paths[f"/api/v1/data/{obj['name']}/{{id}}/shares/{{share_id}}"] = {"delete"}
+    for obj in artifact["objects"]:  # file routes for objects with media fields
+        if any(f["type"] in MEDIA_TYPES for f in obj["fields"].values()):
+            expected_paths[f"/api/v1/data/{obj['name']}/{{id}}/files/{{field}}"] = {"post"}
+            expected_paths[f"/api/v1/data/{obj['name']}/{{id}}/files/{{field}}/{{ref}}"] = {
+                "get", "delete",
+            }  # fmt: skip
     assert {p: set(ops) - {"parameters"} for p, ops in doc["paths"].items()} == expected_paths
     for name in names:
         for template, operations in OPERATIONS.items():

@@ -2,7 +2,8 @@
 
 Publishes fixtures/demo/objectstack.json as project `demo` on 127.0.0.1 and localhost when
 no project is published yet, and creates the first admin from OS_ADMIN_EMAIL /
-OS_ADMIN_PASSWORD (or prints generated credentials once).
+OS_ADMIN_PASSWORD (or prints generated credentials once). `--admin-only` skips the demo
+(`manage.py boot` in the file-backed and cloud-connected modes).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ DEMO_FILE = settings.BASE_DIR / "fixtures" / "demo" / "objectstack.json"
 class Command(BaseCommand):
     help = "Load the demo artifact and create the first admin on a fresh instance."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--admin-only", action="store_true", help="do not load the demo")
+
     def handle(self, *args, **options) -> None:
-        if not Project.objects.filter(published_version__isnull=False).exists():
+        published = Project.objects.filter(published_version__isnull=False).exists()
+        if not published and not options["admin_only"]:
             call_command(
                 "load_artifact",
                 str(DEMO_FILE),

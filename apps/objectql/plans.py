@@ -1,0 +1,313 @@
+"""The write path's SQL per object, compiled once per kernel and database.
+
+An INSERT and the UPDATEs of one object are written out once (columns, placeholders,
+`RETURNING` every returned column) instead of being compiled by the ORM on each
+request. Values are prepared exactly as an ORM save prepares them (`pre_save`, then
+`get_db_prep_save` per field) and the returned row goes through the same converters as
+a `values()` read, so a write answers with the row as the database holds it, without
+reading it again.
+
+Objects the plan cannot serve fall back to the ORM (`WritePlan.usable` is False): a
+database without `RETURNING`, a column whose placeholder is not `%s`, or a model with
+save signal receivers (they expect `Model.save`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Field, IntegerField, Model, Q, QuerySet
+from django.db.models.signals import post_save, pre_save
+
+from apps.kernel.kernel import ObjectRuntime
+
+MAX_UPDATE_SHAPES = 256  # distinct sets of changed columns remembered per object
+_SIMPLE = (str, int, bool)
+_UNKNOWN = None
+# Column types whose get_db_prep_save is the identity for a value of exactly this Python
+# type (their get_prep_value only coerces other types): such values skip the call.
+_PASS_THROUGH = {
+    "CharField": str,
+    "TextField": str,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "AutoField": int,
+    "BigAutoField": int,
+    "BooleanField": bool,
+    "FloatField": float,
+}
+
+
+def _pass_through(field: Field) -> type | None:
+    """The Python type a field's column takes as is (through foreign keys), or None."""
+    target = field
+    while target.remote_field is not None and getattr(target, "target_field", None) is not None:
+        target = target.target_field
+    own = type(target)
+    if own.get_db_prep_save is not Field.get_db_prep_save:
+        return None
+    if own.get_db_prep_value is not Field.get_db_prep_value and not (
+        own.get_db_prep_value is IntegerField.get_db_prep_value
+        and type(connection.ops).adapt_integerfield_value
+        is BaseDatabaseOperations.adapt_integerfield_value  # SQLite: ints go as they are
+    ):
+        return None  # a field with its own database preparation
+    return _PASS_THROUGH.get(target.get_internal_type())
+
+
+def _prepare(field: Field, kind: type | None, value: Any) -> Any:
+    if value is None or type(value) is kind:
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
+class WritePlan:
+    """INSERT/UPDATE statements of one object for the current database."""
+
+    def __init__(self, runtime: ObjectRuntime) -> None:
+        model = runtime.model
+        meta = model._meta
+        quote = connection.ops.quote_name
+        self.model = model
+        self.table = quote(meta.db_table)
+        self.fields: dict[str, Field] = {f.name: f for f in meta.concrete_fields}
+        self.insert_fields = list(meta.concrete_fields)
+        self.kinds = {f.name: _pass_through(f) for f in meta.concrete_fields}
+        self.pk = meta.pk
+        self.returned = tuple(runtime.read_columns)
+        returned = [self.fields[name] for name in self.returned]
+        self.returning = ", ".join(quote(f.column) for f in returned)
+        self.insert_sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+            self.table,
+            ", ".join(quote(f.column) for f in self.insert_fields),
+            ", ".join(["%s"] * len(self.insert_fields)),
+            self.returning,
+        )
+        # (position, converters, expression) as SQLCompiler.get_converters builds them.
+        self.converters: list[tuple[int, list[Callable], Any]] = []
+        for position, field in enumerate(returned):
+            column = field.get_col(meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                self.converters.append((position, found, column))
+        self.usable = bool(
+            connection.features.can_return_columns_from_insert
+            and not any(hasattr(f, "get_placeholder") for f in self.insert_fields)
+        )
+        self._updates: dict[tuple[str, ...], tuple[str, list[Field]]] = {}
+
+    @classmethod
+    def of(cls, runtime: ObjectRuntime) -> WritePlan:
+        key = ("write", connection.vendor)
+        plan = runtime.plans.get(key)
+        if plan is None:
+            plan = runtime.plans[key] = cls(runtime)
+        return plan
+
+    def serves(self) -> bool:
+        """False when the ORM must write (see the module docstring)."""
+        model = self.model
+        return self.usable and not (pre_save.has_listeners(model) or post_save.has_listeners(model))
+
+    # -- statements -------------------------------------------------------------------
+    def insert(self, instance: Model) -> dict[str, Any]:
+        """INSERT the unsaved instance; its stored row (API names) as a read returns it."""
+        kinds = self.kinds
+        params = [_prepare(f, kinds[f.name], f.pre_save(instance, True)) for f in self.insert_fields]
+        with connection.cursor() as cursor:
+            cursor.execute(self.insert_sql, params)
+            return self._row(cursor.fetchone())
+
+    def update(self, record_id: Any, values: dict[str, Any]) -> dict[str, Any] | None:
+        """UPDATE the columns in `values` (API names) of one row; its stored row, or None
+        when no row has that id."""
+        sql, fields = self._update_sql(tuple(values))
+        kinds = self.kinds
+        params = [
+            _prepare(field, kinds[field.name], value)
+            for field, value in zip(fields, values.values(), strict=True)
+        ]
+        params.append(self.pk.get_db_prep_value(record_id, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return None if row is None else self._row(row)
+
+    def _update_sql(self, names: tuple[str, ...]) -> tuple[str, list[Field]]:
+        found = self._updates.get(names)
+        if found is not None:
+            return found
+        quote = connection.ops.quote_name
+        fields = [self.fields[name] for name in names]
+        sql = "UPDATE {} SET {} WHERE {} = %s RETURNING {}".format(  # noqa: S608
+            self.table,
+            ", ".join(f"{quote(f.column)} = %s" for f in fields),
+            quote(self.pk.column),
+            self.returning,
+        )
+        if len(self._updates) < MAX_UPDATE_SHAPES:
+            self._updates[names] = (sql, fields)
+        return sql, fields
+
+    def _row(self, raw: Iterable[Any]) -> dict[str, Any]:
+        values = list(raw)
+        for position, converters, expression in self.converters:
+            value = values[position]
+            for convert in converters:
+                value = convert(value, expression, connection)
+            values[position] = value
+        return dict(zip(self.returned, values, strict=True))
+
+
+# -- scoped single-row reads, compiled once per actor ------------------------------------
+# The locked read of an update (the row by id, inside the actor's read and write scopes)
+# is compiled by the ORM once per (Access, object, columns) with a stand-in id, then run
+# as SQL with the real id in its place. An Access is what the scopes were compiled into
+# (cached per actor for OS_AUTH_CACHE_TTL), so the SQL is exactly the ORM's for it.
+
+_STAND_IN_ID = "\x00objectos:record-id\x00"
+MAX_SELECTS = 2048
+_selects: dict[tuple[int, str, tuple[str, ...]], tuple[Any, RowSelect]] = {}
+
+
+class RowSelect:
+    """One compiled `rows.filter(pk=...).values(*columns)[:1]`."""
+
+    def __init__(self, rows: QuerySet) -> None:
+        compiler = rows.query.get_compiler(connection=connection)
+        self.empty = False
+        self.usable = True
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a scope that matches nothing: no row, never
+            self.empty = True
+            return
+        positions = [i for i, value in enumerate(params) if value == _STAND_IN_ID]
+        if len(positions) != 1 or rows.query.extra_select or rows.query.annotation_select:
+            self.usable = False
+            return
+        self.sql, self.params, self.position = sql, list(params), positions[0]
+        self.names = list(rows.query.values_select)
+        self.converters = list(
+            compiler.get_converters([expression for expression, _, _ in compiler.select]).items()
+        )
+
+    def fetch(self, record_id: str) -> dict[str, Any] | None:
+        if self.empty:
+            return None
+        params = list(self.params)
+        params[self.position] = record_id
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            raw = cursor.fetchone()
+        if raw is None:
+            return None
+        values = list(raw)
+        for position, (converters, expression) in self.converters:
+            value = values[position]
+            for convert in converters:
+                value = convert(value, expression, connection)
+            values[position] = value
+        return dict(zip(self.names, values, strict=True))
+
+
+def scoped_row(
+    access: Any, object_name: str, columns: tuple[str, ...], build: Callable[[str], QuerySet]
+) -> RowSelect | None:
+    """The compiled read of `build(id)` for this access and columns (None: use the ORM)."""
+    key = (id(access), object_name, columns)
+    found = _selects.get(key)
+    if found is not None and found[0] is access:
+        select = found[1]
+    else:
+        select = RowSelect(build(_STAND_IN_ID))
+        if len(_selects) >= MAX_SELECTS:
+            _selects.clear()
+        _selects[key] = (access, select)
+    return select if select.usable else None
+
+
+# -- row scopes in Python --------------------------------------------------------------
+# A written row is answered only if the actor may read it. The compiled read scope is a
+# Q; its common shapes (owner filters, MATCH_ALL / MATCH_NOTHING, `in` lists) are decided
+# here on the returned row. Anything else is "unknown" and the caller asks the database.
+
+
+def scope_holds(scope: Q, row: dict[str, Any]) -> bool | None:
+    """Whether `row` (a stored row, API names) is inside `scope`; None when unsure."""
+    if scope.connector not in (Q.AND, Q.OR) or (scope.negated and not scope.children):
+        return _UNKNOWN
+    results = []
+    for child in scope.children:
+        if isinstance(child, Q):
+            result = scope_holds(child, row)
+        elif isinstance(child, tuple) and len(child) == 2:
+            result = _lookup_holds(child[0], child[1], row)
+        else:
+            return _UNKNOWN
+        if result is None:
+            return _UNKNOWN
+        results.append(result)
+    matched = all(results) if scope.connector == Q.AND else any(results)
+    return not matched if scope.negated else matched
+
+
+def _lookup_holds(lookup: str, wanted: Any, row: dict[str, Any]) -> bool | None:
+    name, _, operator = lookup.partition("__")
+    if "__" in operator:
+        return _UNKNOWN
+    if name == "pk":
+        name = "id"
+    if name not in row:
+        return _UNKNOWN
+    value = row[name]
+    if value is not None and type(value) not in _SIMPLE:
+        return _UNKNOWN
+    if operator in ("", "exact"):
+        if wanted is None:
+            return value is None
+        if type(wanted) not in _SIMPLE:
+            return _UNKNOWN
+        if value is None:
+            return False
+        return value == wanted if type(value) is type(wanted) else _UNKNOWN
+    if operator == "in":
+        if not isinstance(wanted, list | tuple | set | frozenset):
+            return _UNKNOWN
+        if value is None:
+            return False
+        if any(type(item) is not type(value) for item in wanted):
+            return _UNKNOWN
+        return value in wanted
+    if operator == "isnull" and isinstance(wanted, bool):
+        return (value is None) is wanted
+    return _UNKNOWN
+
+
+def scope_columns(scope: Q) -> set[str] | None:
+    """The row's own columns `scope` looks at (first step of each lookup); None when it
+    holds an expression that could look at any of them. A queryset operand (the share
+    subquery) is independent of the row: the security compiler never puts OuterRef in it."""
+    found: set[str] = set()
+    for child in scope.children:
+        if isinstance(child, Q):
+            inner = scope_columns(child)
+            if inner is None:
+                return None
+            found |= inner
+        elif isinstance(child, tuple) and len(child) == 2:
+            lookup, operand = child
+            if hasattr(operand, "resolve_expression") and not isinstance(operand, QuerySet):
+                return None
+            name = lookup.split("__", 1)[0]
+            found.add("id" if name == "pk" else name)
+        else:
+            return None
+    return found

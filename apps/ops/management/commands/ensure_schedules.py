@@ -1,0 +1,22 @@
+"""`manage.py ensure_schedules`: create, update or remove this instance's django-q2 schedules."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.ops.exceptions import OpsError
+from apps.ops.schedules import BACKUP_SCHEDULE, ensure_backup_schedule
+
+
+class Command(BaseCommand):
+    help = (
+        "Make the django-q2 schedules match the environment: OS_BACKUP_SCHEDULE (cron, UTC) "
+        "runs a backup to OS_BACKUP_DIR keeping OS_BACKUP_KEEP snapshots. Idempotent."
+    )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            outcome = ensure_backup_schedule()
+        except OpsError as error:
+            raise CommandError(str(error))
+        self.stdout.write(f"schedule {BACKUP_SCHEDULE}: {outcome}")

@@ -1,0 +1,21 @@
+"""Background tasks of the ops app (run by the django-q2 worker)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+
+from apps.ops.backup import take_backup
+from apps.ops.stores import default_location, open_store, prune
+
+logger = logging.getLogger(__name__)
+
+
+def scheduled_backup() -> dict[str, Any]:
+    """Back up to OS_BACKUP_DIR, then keep only the OS_BACKUP_KEEP newest snapshots there."""
+    result = take_backup(default_location())
+    removed = prune(open_store(default_location()), settings.OS_BACKUP_KEEP)
+    logger.info("backup %s written to %s; pruned %s", result.name, result.location, removed)
+    return {"snapshot": result.name, "location": result.location, "removed": removed}
