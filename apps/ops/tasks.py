@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
 from django.conf import settings
@@ -19,3 +21,10 @@ def scheduled_backup() -> dict[str, Any]:
     removed = prune(open_store(default_location()), settings.OS_BACKUP_KEEP)
     logger.info("backup %s written to %s; pruned %s", result.name, result.location, removed)
     return {"snapshot": result.name, "location": result.location, "removed": removed}
+
+
+def whoami(n: int) -> dict[str, Any]:
+    """Which worker ran this: a probe for checking that jobs spread over the workers
+    (README "Scale-out"); `manage.py shell -c "from django_q.tasks import async_task;
+    async_task('apps.ops.tasks.whoami', 1)"`."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "n": n}
