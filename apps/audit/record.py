@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditChainHead, AuditEvent
@@ -48,7 +48,8 @@ def jsonable(value: Any) -> Any:
 def diff(
     before: dict[str, Any] | None, after: dict[str, Any] | None, redact: Iterable[str] = ()
 ) -> list[list[Any]]:
-    """`[field, old, new]` for every field whose value changed; redacted fields show a marker."""
+    """`[field, old, new]` for every field whose value changed; redacted fields show a marker.
+    Values are as given: `record` makes the whole list JSON-ready (`jsonable`) at once."""
     before, after = before or {}, after or {}
     hidden = set(redact)
     changes = []
@@ -61,7 +62,7 @@ def diff(
                 [name, REDACTED if old is not None else None, REDACTED if new is not None else None]
             )
         else:
-            changes.append([name, jsonable(old), jsonable(new)])
+            changes.append([name, old, new])
     return changes
 
 
@@ -106,8 +107,9 @@ def record(
         "details": jsonable(details or {}),
         "prev_hash": "",
     }
-    statements = _statements()
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # once: `connection` looks it up on every access
+    statements = _statements(db)
+    with transaction.atomic(savepoint=False), db.cursor() as cursor:
         event_id = None
         tip = _tips.get(chain) if statements.remember_tip else None
         if tip is not None:
@@ -122,7 +124,7 @@ def record(
             _tips[chain] = (values["seq"], values["hash"])
     event = AuditEvent(id=event_id, **values)
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = db.alias
     return event
 
 
@@ -133,15 +135,15 @@ def _append(
     values["seq"] = tip[0] + 1
     values["prev_hash"] = tip[1]
     values["hash"] = row_hash(values)
-    cursor.execute(statements.insert, statements.params(values))
+    cursor.execute(statements.insert, statements.params(values, cursor.db))
     return cursor.fetchone()[0]
 
 
 class _Statements:
     """The SQL of one append for the current database, built once per process."""
 
-    def __init__(self) -> None:
-        quote = connection.ops.quote_name
+    def __init__(self, db: Any) -> None:
+        quote = db.ops.quote_name
         event, head = AuditEvent._meta, AuditChainHead._meta
         self.fields = [f for f in event.concrete_fields if not f.primary_key]
         # Values the driver cannot take as they are (datetimes, JSON) go through Django's
@@ -159,13 +161,13 @@ class _Statements:
         )
         # SQLite: one writer at a time, and a failed statement leaves the transaction
         # usable, so the tip can be remembered (PostgreSQL locks the head row instead).
-        self.remember_tip = connection.vendor == "sqlite"
+        self.remember_tip = db.vendor == "sqlite"
         columns = ", ".join(quote(head.get_field(n).column) for n in ("last_seq", "last_hash"))
         self.head = "SELECT {} FROM {} WHERE {} = %s{}".format(  # noqa: S608
             columns,
             quote(head.db_table),
             quote(head.get_field("chain").column),
-            " FOR UPDATE" if connection.vendor != "sqlite" else "",  # SQLite: one writer
+            " FOR UPDATE" if db.vendor != "sqlite" else "",  # SQLite: one writer
         )
         self.advance = "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
             quote(head.db_table),
@@ -174,10 +176,10 @@ class _Statements:
             quote(head.get_field("chain").column),
         )
 
-    def params(self, values: dict[str, Any]) -> list[Any]:
+    def params(self, values: dict[str, Any], db: Any) -> list[Any]:
         prepared = self.prepared
         return [
-            prepared[f.attname].get_db_prep_save(values[f.attname], connection)
+            prepared[f.attname].get_db_prep_save(values[f.attname], db)
             if f.attname in prepared
             else values[f.attname]
             for f in self.fields
@@ -190,11 +192,11 @@ _built: dict[str, _Statements] = {}
 _tips: dict[str, tuple[int, str]] = {}
 
 
-def _statements() -> _Statements:
-    key = connection.vendor
+def _statements(db: Any) -> _Statements:
+    key = db.vendor
     statements = _built.get(key)
     if statements is None:
-        statements = _built[key] = _Statements()
+        statements = _built[key] = _Statements(db)
     return statements
 
 

@@ -7,9 +7,10 @@ request. Values are prepared exactly as an ORM save prepares them (`pre_save`, t
 a `values()` read, so a write answers with the row as the database holds it, without
 reading it again.
 
-Objects the plan cannot serve fall back to the ORM (`WritePlan.usable` is False): a
-database without `RETURNING`, a column whose placeholder is not `%s`, or a model with
-save signal receivers (they expect `Model.save`).
+Objects the plan cannot serve fall back to the ORM (`WritePlan.serves()` is False): a
+database without `RETURNING`, a column whose placeholder is not `%s` or whose insert
+value is not its attribute (auto_now, database defaults), or a model with save signal
+receivers (they expect `Model.save`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.db.models import Field, IntegerField, Model, Q, QuerySet
+from django.db.models import (
+    NOT_PROVIDED,
+    DateField,
+    DateTimeField,
+    Field,
+    IntegerField,
+    Q,
+    QuerySet,
+)
 from django.db.models.signals import post_save, pre_save
 
 from apps.kernel.kernel import ObjectRuntime
@@ -45,7 +54,7 @@ _PASS_THROUGH = {
 }
 
 
-def _pass_through(field: Field) -> type | None:
+def _pass_through(field: Field, db: Any) -> type | None:
     """The Python type a field's column takes as is (through foreign keys), or None."""
     target = field
     while target.remote_field is not None and getattr(target, "target_field", None) is not None:
@@ -55,31 +64,52 @@ def _pass_through(field: Field) -> type | None:
         return None
     if own.get_db_prep_value is not Field.get_db_prep_value and not (
         own.get_db_prep_value is IntegerField.get_db_prep_value
-        and type(connection.ops).adapt_integerfield_value
+        and type(db.ops).adapt_integerfield_value
         is BaseDatabaseOperations.adapt_integerfield_value  # SQLite: ints go as they are
     ):
         return None  # a field with its own database preparation
     return _PASS_THROUGH.get(target.get_internal_type())
 
 
-def _prepare(field: Field, kind: type | None, value: Any) -> Any:
+def _plain_pre_save(field: Field) -> bool:
+    """Whether the value a save inserts for the field is just its attribute: no auto_now,
+    no file handling, no database default or generated column."""
+    if field.db_default is not NOT_PROVIDED or getattr(field, "generated", False):
+        return False
+    own = type(field).pre_save
+    if own is Field.pre_save:
+        return True
+    return (
+        own in (DateField.pre_save, DateTimeField.pre_save)
+        and not field.auto_now
+        and not field.auto_now_add
+    )
+
+
+def _prepare(field: Field, kind: type | None, value: Any, db: Any) -> Any:
     if value is None or type(value) is kind:
         return value
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(value, db)
+
+
+def _db() -> Any:
+    """The connection itself: `django.db.connection` is a proxy that looks the connection
+    up (an asgiref Local) on every attribute access, a dozen times per write."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 class WritePlan:
     """INSERT/UPDATE statements of one object for the current database."""
 
-    def __init__(self, runtime: ObjectRuntime) -> None:
+    def __init__(self, runtime: ObjectRuntime, db: Any) -> None:
         model = runtime.model
         meta = model._meta
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         self.model = model
         self.table = quote(meta.db_table)
         self.fields: dict[str, Field] = {f.name: f for f in meta.concrete_fields}
         self.insert_fields = list(meta.concrete_fields)
-        self.kinds = {f.name: _pass_through(f) for f in meta.concrete_fields}
+        self.kinds = {f.name: _pass_through(f, db) for f in meta.concrete_fields}
         self.pk = meta.pk
         self.returned = tuple(runtime.read_columns)
         returned = [self.fields[name] for name in self.returned]
@@ -94,21 +124,28 @@ class WritePlan:
         self.converters: list[tuple[int, list[Callable], Any]] = []
         for position, field in enumerate(returned):
             column = field.get_col(meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            found = db.ops.get_db_converters(column) + column.get_db_converters(db)
             if found:
                 self.converters.append((position, found, column))
+        # Per column: (API name, field, pass-through type, default): what Model.__init__
+        # and Field.pre_save would give a column the values leave out.
+        self.insert_spec = [
+            (f.name, f, self.kinds[f.name], f.get_default) for f in self.insert_fields
+        ]
         self.usable = bool(
-            connection.features.can_return_columns_from_insert
+            db.features.can_return_columns_from_insert
             and not any(hasattr(f, "get_placeholder") for f in self.insert_fields)
+            and all(_plain_pre_save(f) for f in self.insert_fields)
         )
         self._updates: dict[tuple[str, ...], tuple[str, list[Field]]] = {}
 
     @classmethod
     def of(cls, runtime: ObjectRuntime) -> WritePlan:
-        key = ("write", connection.vendor)
+        db = _db()
+        key = ("write", db.vendor)
         plan = runtime.plans.get(key)
         if plan is None:
-            plan = runtime.plans[key] = cls(runtime)
+            plan = runtime.plans[key] = cls(runtime, db)
         return plan
 
     def serves(self) -> bool:
@@ -117,34 +154,39 @@ class WritePlan:
         return self.usable and not (pre_save.has_listeners(model) or post_save.has_listeners(model))
 
     # -- statements -------------------------------------------------------------------
-    def insert(self, instance: Model) -> dict[str, Any]:
-        """INSERT the unsaved instance; its stored row (API names) as a read returns it."""
-        kinds = self.kinds
-        params = [_prepare(f, kinds[f.name], f.pre_save(instance, True)) for f in self.insert_fields]
-        with connection.cursor() as cursor:
+    def insert(self, values: dict[str, Any]) -> dict[str, Any]:
+        """INSERT a row of `values` (API names; other columns get their model default, as
+        `Model(**values).save()` would give them); the stored row as a read returns it."""
+        db = _db()
+        params = [
+            _prepare(field, kind, values[name] if name in values else default(), db)
+            for name, field, kind, default in self.insert_spec
+        ]
+        with db.cursor() as cursor:
             cursor.execute(self.insert_sql, params)
-            return self._row(cursor.fetchone())
+            return self._row(cursor.fetchone(), db)
 
     def update(self, record_id: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         """UPDATE the columns in `values` (API names) of one row; its stored row, or None
         when no row has that id."""
-        sql, fields = self._update_sql(tuple(values))
+        db = _db()
+        sql, fields = self._update_sql(tuple(values), db)
         kinds = self.kinds
         params = [
-            _prepare(field, kinds[field.name], value)
+            _prepare(field, kinds[field.name], value, db)
             for field, value in zip(fields, values.values(), strict=True)
         ]
-        params.append(self.pk.get_db_prep_value(record_id, connection))
-        with connection.cursor() as cursor:
+        params.append(self.pk.get_db_prep_value(record_id, db))
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-        return None if row is None else self._row(row)
+        return None if row is None else self._row(row, db)
 
-    def _update_sql(self, names: tuple[str, ...]) -> tuple[str, list[Field]]:
+    def _update_sql(self, names: tuple[str, ...], db: Any) -> tuple[str, list[Field]]:
         found = self._updates.get(names)
         if found is not None:
             return found
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         fields = [self.fields[name] for name in names]
         sql = "UPDATE {} SET {} WHERE {} = %s RETURNING {}".format(  # noqa: S608
             self.table,
@@ -156,12 +198,12 @@ class WritePlan:
             self._updates[names] = (sql, fields)
         return sql, fields
 
-    def _row(self, raw: Iterable[Any]) -> dict[str, Any]:
+    def _row(self, raw: Iterable[Any], db: Any) -> dict[str, Any]:
         values = list(raw)
         for position, converters, expression in self.converters:
             value = values[position]
             for convert in converters:
-                value = convert(value, expression, connection)
+                value = convert(value, expression, db)
             values[position] = value
         return dict(zip(self.returned, values, strict=True))
 
@@ -181,7 +223,7 @@ class RowSelect:
     """One compiled `rows.filter(pk=...).values(*columns)[:1]`."""
 
     def __init__(self, rows: QuerySet) -> None:
-        compiler = rows.query.get_compiler(connection=connection)
+        compiler = rows.query.get_compiler(connection=_db())
         self.empty = False
         self.usable = True
         try:
@@ -204,7 +246,8 @@ class RowSelect:
             return None
         params = list(self.params)
         params[self.position] = record_id
-        with connection.cursor() as cursor:
+        db = _db()
+        with db.cursor() as cursor:
             cursor.execute(self.sql, params)
             raw = cursor.fetchone()
         if raw is None:
@@ -213,7 +256,7 @@ class RowSelect:
         for position, (converters, expression) in self.converters:
             value = values[position]
             for convert in converters:
-                value = convert(value, expression, connection)
+                value = convert(value, expression, db)
             values[position] = value
         return dict(zip(self.names, values, strict=True))
 

@@ -151,26 +151,29 @@ def _insert(
     ):
         if values.get(name) is None:
             values[name] = value
-    instance = runtime.model(**{runtime.attnames[name]: value for name, value in values.items()})
     plan = WritePlan.of(runtime)
     stored = None
     try:
         with transaction.atomic(savepoint=False):
             if plan.serves():
-                stored = plan.insert(instance)
+                stored = plan.insert(values)
+                record_id = stored["id"]
             else:
+                attributes = {runtime.attnames[name]: value for name, value in values.items()}
+                instance = runtime.model(**attributes)
                 instance.save(force_insert=True)
+                record_id = instance.pk
     except IntegrityError as error:
         raise _integrity(runtime, error, prefix) from None
-    _enforce_check(runtime, access.insert_check, instance.pk)
+    _enforce_check(runtime, access.insert_check, record_id)
     audit.record(
         ctx,
         "create",
         object_name=runtime.name,
-        record_id=instance.pk,
+        record_id=record_id,
         changes=audit.diff(None, values, _redacted(runtime)),
     )
-    return Written(instance.pk, stored)
+    return Written(record_id, stored)
 
 
 def _enforce_check(runtime: ObjectRuntime, check: Q | None, record_id: str) -> None:

@@ -74,8 +74,13 @@ def generated_artifact(objects: int = 50, fields: int = 20, seed: int = 17) -> d
     for n in range(objects):
         name = f"gen_object_{n:02d}"
         spec: dict[str, Any] = {
-            "name": {"label": "Name", "type": "text", "required": True, "maxLength": 200,
-                     "searchable": True},
+            "name": {
+                "label": "Name",
+                "type": "text",
+                "required": True,
+                "maxLength": 200,
+                "searchable": True,
+            },
         }
         for f in range(1, fields):
             kind, extra = FIELD_KINDS[(n + f) % len(FIELD_KINDS)]
@@ -91,12 +96,25 @@ def generated_artifact(objects: int = 50, fields: int = 20, seed: int = 17) -> d
             else:
                 field["type"] = kind
             spec[f"field_{f:02d}"] = field
-        out.append({"name": name, "label": f"Generated {n}", "pluralLabel": f"Generated {n}s",
-                    "sharingModel": "private", "fields": spec})
+        out.append(
+            {
+                "name": name,
+                "label": f"Generated {n}",
+                "pluralLabel": f"Generated {n}s",
+                "sharingModel": "private",
+                "fields": spec,
+            }
+        )
     return {
-        "manifest": {"id": "dev.objectos.bench.gen", "namespace": "gen", "version": "1.0.0",
-                     "type": "app", "scope": "project", "name": "Generated 50x20",
-                     "engines": {"protocol": "^17"}},
+        "manifest": {
+            "id": "dev.objectos.bench.gen",
+            "namespace": "gen",
+            "version": "1.0.0",
+            "type": "app",
+            "scope": "project",
+            "name": "Generated 50x20",
+            "engines": {"protocol": "^17"},
+        },
         "objects": out,
     }
 
@@ -186,10 +204,24 @@ def publish_projects(count: int) -> dict[str, Any]:
     call_command("migrate", verbosity=0, interactive=False)
     for n in range(1, count + 1):
         name = f"p{n:02d}"
-        call_command("load_artifact", str(ARTIFACT), project=name,
-                     hosts=[f"{name}.bench.test"], approve=True, stdout=quiet)
-        call_command("create_user", f"admin@{name}.bench.test", "--password", PASSWORD,
-                     "--project", name, "--superuser", stdout=quiet)
+        call_command(
+            "load_artifact",
+            str(ARTIFACT),
+            project=name,
+            hosts=[f"{name}.bench.test"],
+            approve=True,
+            stdout=quiet,
+        )
+        call_command(
+            "create_user",
+            f"admin@{name}.bench.test",
+            "--password",
+            PASSWORD,
+            "--project",
+            name,
+            "--superuser",
+            stdout=quiet,
+        )
     return {"publish_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -206,12 +238,13 @@ def measure_projects(count: int) -> dict[str, Any]:
     for n in range(1, count + 1):
         name = f"p{n:02d}"
         client = Client(HTTP_HOST=f"{name}.bench.test")
-        signed = client.post("/api/v1/auth/sign-in/email",
-                             {"email": f"admin@{name}.bench.test", "password": PASSWORD},
-                             content_type="application/json")
+        signed = client.post(
+            "/api/v1/auth/sign-in/email",
+            {"email": f"admin@{name}.bench.test", "password": PASSWORD},
+            content_type="application/json",
+        )
         token = signed.json().get("token") if signed.status_code == 200 else None
-        listed = client.get("/api/v1/data/app_task?top=5",
-                            HTTP_AUTHORIZATION=f"Bearer {token}")
+        listed = client.get("/api/v1/data/app_task?top=5", HTTP_AUTHORIZATION=f"Bearer {token}")
         statuses.append(listed.status_code)
         if n in (1, count):
             gc.collect()
@@ -229,8 +262,13 @@ def measure_projects(count: int) -> dict[str, Any]:
 
 # -- parent ----------------------------------------------------------------------------
 def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.runner.kernels", "--child", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.runner.kernels", "--child", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(f"kernels {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -238,13 +276,20 @@ def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OS_DATA_DIR"}}
-    env.update({"OS_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "objectos_site.settings",
-                "PYTHONPATH": str(ROOT), "OS_ACCESS_LOG": "0"})
+    env.update(
+        {
+            "OS_DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "objectos_site.settings",
+            "PYTHONPATH": str(ROOT),
+            "OS_ACCESS_LOG": "0",
+        }
+    )
     return env
 
 
-def run(builds: int = 20, kept: int = 5, projects: int = PROJECTS,
-        log: Any = print) -> dict[str, Any]:
+def run(
+    builds: int = 20, kept: int = 5, projects: int = PROJECTS, log: Any = print
+) -> dict[str, Any]:
     """Every kernel measurement, each in a child process; returns the JSON-ready result."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
     result: dict[str, Any] = {"builds": {}, "projects": {}}
@@ -253,37 +298,49 @@ def run(builds: int = 20, kept: int = 5, projects: int = PROJECTS,
         for name in ("crm", "showcase", "gen50x20"):
             measured = _child(["build", name, str(builds), str(kept)], env)
             result["builds"][name] = measured
-            log(f"kernel {name:9} {measured['objects']:3} objects {measured['fields']:5} fields: "
+            log(
+                f"kernel {name:9} {measured['objects']:3} objects {measured['fields']:5} fields: "
                 f"build {measured['build_ms_median']:6.1f} ms (median of {builds}), "
                 f"{measured['tracemalloc_mb_per_kernel']:5.2f} MB traced / "
-                f"{measured['rss_mib_per_kernel']:5.2f} MiB RSS per kernel")
+                f"{measured['rss_mib_per_kernel']:5.2f} MiB RSS per kernel"
+            )
         published = _child(["publish", str(projects)], env)
         measured = _child(["projects", str(projects)], env)
         result["projects"] = {**published, **measured}
-        log(f"{projects} projects: published in {published['publish_seconds']} s; RSS base "
+        log(
+            f"{projects} projects: published in {published['publish_seconds']} s; RSS base "
             f"{measured['rss_base_mib']} MiB, 1 project {measured['rss_one_project_mib']} MiB, "
             f"{projects} projects {measured['rss_all_projects_mib']} MiB "
-            f"({measured['ok']}/{projects} answered 200, {measured['kernels_cached']} cached)")
+            f"({measured['ok']}/{projects} answered 200, {measured['kernels_cached']} cached)"
+        )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = ["kernel      objects fields  build ms: median (min-max)  cpu ms  of which "
-             "load_artifact  MB/kernel tracemalloc  MiB/kernel RSS  targets"]
+    lines = [
+        "kernel      objects fields  build ms: median (min-max)  cpu ms  of which "
+        "load_artifact  MB/kernel tracemalloc  MiB/kernel RSS  targets"
+    ]
     for name, m in result.get("builds", {}).items():
         target = TARGETS_MS.get(name)
-        verdict = (f"< {target} ms: {'met' if m['build_ms_median'] < target else 'MISSED'}"
-                   if target else "-")
+        verdict = (
+            f"< {target} ms: {'met' if m['build_ms_median'] < target else 'MISSED'}"
+            if target
+            else "-"
+        )
         per_kernel = max(m["tracemalloc_mb_per_kernel"], m["rss_mib_per_kernel"] * 1.048576)
-        verdict += (f"; < {TARGET_KERNEL_MB} MB: "
-                    f"{'met' if per_kernel < TARGET_KERNEL_MB else 'MISSED'}")
+        verdict += (
+            f"; < {TARGET_KERNEL_MB} MB: {'met' if per_kernel < TARGET_KERNEL_MB else 'MISSED'}"
+        )
         spread = f"{m['build_ms_median']:.1f} ({m['build_ms_min']:.1f}-{m['build_ms_max']:.1f})"
-        lines.append(f"{name:11} {m['objects']:7} {m['fields']:6}  {spread:>26}  "
-                     f"{m['build_cpu_ms_median']:6.1f}  {m['load_artifact_ms_median']:22.1f}  "
-                     f"{m['tracemalloc_mb_per_kernel']:20.2f}  {m['rss_mib_per_kernel']:14.2f}  "
-                     f"{verdict}")
+        lines.append(
+            f"{name:11} {m['objects']:7} {m['fields']:6}  {spread:>26}  "
+            f"{m['build_cpu_ms_median']:6.1f}  {m['load_artifact_ms_median']:22.1f}  "
+            f"{m['tracemalloc_mb_per_kernel']:20.2f}  {m['rss_mib_per_kernel']:14.2f}  "
+            f"{verdict}"
+        )
     p = result.get("projects")
     if p:
         base_ok = "met" if p["rss_base_mib"] < TARGET_BASE_RSS_MIB else "MISSED"
@@ -292,7 +349,8 @@ def table(result: dict[str, Any]) -> str:
             f"RSS base {p['rss_base_mib']} MiB (< {TARGET_BASE_RSS_MIB}: {base_ok}), "
             f"1 project {p['rss_one_project_mib']} MiB, {p['projects']} projects "
             f"{p['rss_all_projects_mib']} MiB (+{p['rss_per_extra_project_mib']} MiB each); "
-            f"{p['ok']}/{p['projects']} answered 200")
+            f"{p['ok']}/{p['projects']} answered 200"
+        )
     return "\n".join(lines)
 
 

@@ -34,25 +34,34 @@ from typing import Any
 
 from bench.runner.seed import ROOT
 
-SETTINGS = {"runtime": "objectos_site.settings", "plain": "plain_app.settings",
-            "drf": "drf_app.settings"}
+SETTINGS = {
+    "runtime": "objectos_site.settings",
+    "plain": "plain_app.settings",
+    "drf": "drf_app.settings",
+}
 DATA_ENV = {"runtime": "OS_DATA_DIR", "plain": "BENCH_DATA_DIR", "drf": "BENCH_DATA_DIR"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.runner.profile_writes",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.runner.profile_writes", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--servers", default="runtime,plain")
     parser.add_argument("--requests", default="create,update")
     parser.add_argument("--roles", default="admin,plain")
     parser.add_argument("--count", type=int, default=1000, help="requests per (request, role)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="alternate the servers this many times; the median is reported")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate the servers this many times; the median is reported",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the runtime")
     parser.add_argument("--top", type=int, default=30, help="profile lines to print")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
-    parser.add_argument("--callees", default="",
-                        help="comma-separated function patterns whose callees to print")
+    parser.add_argument(
+        "--callees", default="", help="comma-separated function patterns whose callees to print"
+    )
     parser.add_argument("--sql", action="store_true", help="print the SQL of one request")
     parser.add_argument("--data-dir", help="keep the seeded data dirs here (reused when seeded)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -61,8 +70,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def _env(server: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OS_DATA_DIR"}}
-    env.update({DATA_ENV[server]: str(data_dir), "DJANGO_SETTINGS_MODULE": SETTINGS[server],
-                "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            DATA_ENV[server]: str(data_dir),
+            "DJANGO_SETTINGS_MODULE": SETTINGS[server],
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
@@ -72,8 +86,13 @@ def _seed(server: str, data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     print(f"seeding {server} in {data_dir} ...", flush=True)
     kind = "runtime" if server == "runtime" else "baseline"
-    done = subprocess.run([sys.executable, "-m", "bench.runner.seed", kind], cwd=ROOT,
-                          env=_env(server, data_dir), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.runner.seed", kind],
+        cwd=ROOT,
+        env=_env(server, data_dir),
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise SystemExit(f"seeding {server} failed:\n{done.stderr[-3000:]}")
     (data_dir / "seed.json").write_text(done.stdout.strip().splitlines()[-1])
@@ -93,15 +112,18 @@ def main(argv: list[str]) -> int:
         for _ in range(args.rounds):
             for server in servers:
                 done = subprocess.run(
-                    [sys.executable, "-m", "bench.runner.profile_writes", "--child", server,
-                     *argv], cwd=ROOT, env=_env(server, base / server), stdout=subprocess.PIPE,
-                    text=True)
+                    [sys.executable, "-m", "bench.runner.profile_writes", "--child", server, *argv],
+                    cwd=ROOT,
+                    env=_env(server, base / server),
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
                 if done.returncode:
                     raise SystemExit(f"{server} failed")
                 lines = done.stdout.splitlines()
                 marker = next(i for i, x in enumerate(lines) if x.startswith("RESULT "))
-                print("\n".join(lines[:marker] + lines[marker + 1:]), flush=True)
-                results[server].append(json.loads(lines[marker][len("RESULT "):]))
+                print("\n".join(lines[:marker] + lines[marker + 1 :]), flush=True)
+                results[server].append(json.loads(lines[marker][len("RESULT ") :]))
     finally:
         if temp:
             shutil.rmtree(base, ignore_errors=True)
@@ -116,17 +138,26 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
     head = f"{'request':14}" + "".join(f"{s + ' cpu us':>15}{'wall us':>9}" for s in servers)
     if "runtime" in servers and len(servers) > 1:
         head += "".join(f"{'runtime/' + s:>15}" for s in servers if s != "runtime")
-    lines = [f"CPU and wall microseconds per request, median of {args.rounds} round(s) of "
-             f"{args.count} requests (in process, Django test Client)"
-             + (" [runtime profiled: not comparable]" if args.profile else ""), head]
+    lines = [
+        f"CPU and wall microseconds per request, median of {args.rounds} round(s) of "
+        f"{args.count} requests (in process, Django test Client)"
+        + (" [runtime profiled: not comparable]" if args.profile else ""),
+        head,
+    ]
     for row in rows:
-        cells = {s: (statistics.median(r[row]["cpu_us"] for r in results[s]),
-                     statistics.median(r[row]["wall_us"] for r in results[s])) for s in servers}
+        cells = {
+            s: (
+                statistics.median(r[row]["cpu_us"] for r in results[s]),
+                statistics.median(r[row]["wall_us"] for r in results[s]),
+            )
+            for s in servers
+        }
         line = f"{row:14}" + "".join(f"{cells[s][0]:15.0f}{cells[s][1]:9.0f}" for s in servers)
         if "runtime" in servers and len(servers) > 1:
             # CPU per request is the inverse of throughput: baseline cpu / runtime cpu.
-            line += "".join(f"{cells[s][0] / cells['runtime'][0]:14.2f}x"
-                            for s in servers if s != "runtime")
+            line += "".join(
+                f"{cells[s][0] / cells['runtime'][0]:14.2f}x" for s in servers if s != "runtime"
+            )
         lines.append(line)
     return "\n".join(lines)
 
@@ -139,13 +170,16 @@ def _requests(mode: str, role: str, count: int, ids: list[str]) -> list[tuple[st
     for n in range(1, count + 1):
         if mode == "create":
             amount = f', "amount": {n % 5000}.{n % 100:02d}' if role == "admin" else ""
-            body = (f'{{"title": "wrk task {n}", "status": "{statuses[n % 3]}", '
-                    f'"priority": {n % 5 + 1}, "due_date": "2025-{n % 12 + 1:02d}-'
-                    f'{n % 28 + 1:02d}"{amount}}}')
+            body = (
+                f'{{"title": "wrk task {n}", "status": "{statuses[n % 3]}", '
+                f'"priority": {n % 5 + 1}, "due_date": "2025-{n % 12 + 1:02d}-'
+                f'{n % 28 + 1:02d}"{amount}}}'
+            )
             out.append(("POST", base, body.encode()))
         elif mode == "update":
-            out.append(("PATCH", f"{base}/{ids[n % len(ids)]}",
-                        f'{{"priority": {n % 5 + 1}}}'.encode()))
+            out.append(
+                ("PATCH", f"{base}/{ids[n % len(ids)]}", f'{{"priority": {n % 5 + 1}}}'.encode())
+            )
         elif mode == "get":
             out.append(("GET", f"{base}/{ids[n % len(ids)]}", b""))
         else:
@@ -213,9 +247,15 @@ def child(args: argparse.Namespace) -> int:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             n = len(requests) - 20
-            out[f"{mode} {role}"] = {"cpu_us": round(cpu / n * 1e6), "wall_us": round(wall / n * 1e6)}
-            print(f"{server:8} {mode:6} {role:5} cpu {cpu / n * 1e6:6.0f} us/request, "
-                  f"wall {wall / n * 1e6:6.0f} us/request", flush=True)
+            out[f"{mode} {role}"] = {
+                "cpu_us": round(cpu / n * 1e6),
+                "wall_us": round(wall / n * 1e6),
+            }
+            print(
+                f"{server:8} {mode:6} {role:5} cpu {cpu / n * 1e6:6.0f} us/request, "
+                f"wall {wall / n * 1e6:6.0f} us/request",
+                flush=True,
+            )
             if profiler:
                 text = io.StringIO()
                 stats = pstats.Stats(profiler, stream=text).sort_stats(args.sort)
