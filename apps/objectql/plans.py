@@ -210,13 +210,13 @@ class WritePlan:
 
 # -- scoped single-row reads, compiled once per actor ------------------------------------
 # The locked read of an update (the row by id, inside the actor's read and write scopes)
-# is compiled by the ORM once per (Access, object, columns) with a stand-in id, then run
-# as SQL with the real id in its place. An Access is what the scopes were compiled into
-# (cached per actor for OS_AUTH_CACHE_TTL), so the SQL is exactly the ORM's for it.
+# is compiled by the ORM once per (Access, columns) with a stand-in id, then run as SQL
+# with the real id in its place. An Access is what the actor's scopes were compiled into
+# (cached per actor for OS_AUTH_CACHE_TTL), so the SQL is exactly the ORM's for it. The
+# compiled reads live in the object's plans: they go with the kernel, never pin an old one.
 
 _STAND_IN_ID = "\x00objectos:record-id\x00"
-MAX_SELECTS = 2048
-_selects: dict[tuple[int, str, tuple[str, ...]], tuple[Any, RowSelect]] = {}
+MAX_SELECTS = 512  # per object
 
 
 class RowSelect:
@@ -262,18 +262,22 @@ class RowSelect:
 
 
 def scoped_row(
-    access: Any, object_name: str, columns: tuple[str, ...], build: Callable[[str], QuerySet]
+    runtime: ObjectRuntime, access: Any, columns: tuple[str, ...], build: Callable[[str], QuerySet]
 ) -> RowSelect | None:
     """The compiled read of `build(id)` for this access and columns (None: use the ORM)."""
-    key = (id(access), object_name, columns)
-    found = _selects.get(key)
-    if found is not None and found[0] is access:
+    db = _db()
+    selects = runtime.plans.get(("selects", db.vendor))
+    if selects is None:
+        selects = runtime.plans[("selects", db.vendor)] = {}
+    key = (id(access), columns)
+    found = selects.get(key)
+    if found is not None and found[0] is access:  # the same Access, not a reused id
         select = found[1]
     else:
         select = RowSelect(build(_STAND_IN_ID))
-        if len(_selects) >= MAX_SELECTS:
-            _selects.clear()
-        _selects[key] = (access, select)
+        if len(selects) >= MAX_SELECTS:
+            selects.clear()  # stale actors' entries (their Access expired) go with the rest
+        selects[key] = (access, select)
     return select if select.usable else None
 
 

@@ -258,7 +258,7 @@ def _locked_row(
             found = found.filter(access.write_scope)
         return found.select_for_update().values(*columns)[:1]
 
-    select = scoped_row(access, runtime.name, tuple(columns), rows) if compiled else None
+    select = scoped_row(runtime, access, tuple(columns), rows) if compiled else None
     if select is not None:
         row = select.fetch(str(record_id))
     else:

@@ -13,6 +13,8 @@ what the write path spends. `--profile` adds a cProfile listing for the runtime.
     python -m bench.runner.profile_writes --servers runtime --profile --top 40
     python -m bench.runner.profile_writes --servers runtime --sql     # one request's SQL
     python -m bench.runner.profile_writes --data-dir DIR         # seeded dirs kept in DIR
+
+Writes stay in the data dirs (creates add rows): compare list and get on fresh dirs.
 """
 
 from __future__ import annotations
@@ -162,8 +164,12 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
     return "\n".join(lines)
 
 
-def _requests(mode: str, role: str, count: int, ids: list[str]) -> list[tuple[str, str, bytes]]:
-    """(method, path, body) per request, as bench/wrk/workload.lua sends them."""
+def _requests(
+    mode: str, role: str, count: int, ids: list[str], stored: dict[str, int | None]
+) -> list[tuple[str, str, bytes]]:
+    """(method, path, body) per request, as bench/wrk/workload.lua sends them, except that
+    an update always changes the priority (`stored`: the row's priority now), as most do
+    under wrk; the rows keep priorities of 1..5, so lists stay comparable."""
     base = "/api/v1/data/app_task"
     statuses = ("open", "in_progress", "done")
     out = []
@@ -177,9 +183,9 @@ def _requests(mode: str, role: str, count: int, ids: list[str]) -> list[tuple[st
             )
             out.append(("POST", base, body.encode()))
         elif mode == "update":
-            out.append(
-                ("PATCH", f"{base}/{ids[n % len(ids)]}", f'{{"priority": {n % 5 + 1}}}'.encode())
-            )
+            row_id = ids[n % len(ids)]
+            stored[row_id] = (stored.get(row_id) or 0) % 5 + 1
+            out.append(("PATCH", f"{base}/{row_id}", f'{{"priority": {stored[row_id]}}}'.encode()))
         elif mode == "get":
             out.append(("GET", f"{base}/{ids[n % len(ids)]}", b""))
         else:
@@ -223,10 +229,12 @@ def child(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {}
     for mode in args.requests.split(","):
         for role in args.roles.split(","):
-            requests = _requests(mode, role, args.count, ids[role])
-            if mode == "update":  # so that every PATCH changes its row (most do under wrk)
+            stored: dict[str, int | None] = {}
+            if mode == "update":
                 with connection.cursor() as cursor:
-                    cursor.execute(f"UPDATE {table_name} SET priority = NULL")  # noqa: S608
+                    cursor.execute(f"SELECT id, priority FROM {table_name}")  # noqa: S608
+                    stored = dict(cursor.fetchall())
+            requests = _requests(mode, role, args.count, ids[role], stored)
             for method, path, body in requests[-20:]:  # warm: caches, connection
                 response = send(role, method, path, body)
                 assert response.status_code in (200, 201), response.content[:300]
