@@ -57,8 +57,11 @@ INSTALLED_APPS = [
     "apps.security",
     "apps.audit",
     "apps.objectql",
+    "apps.jobs",
+    "apps.automation",
     "apps.schema",
     "apps.api",
+    "apps.console",
     "apps.ops",
 ]
 
