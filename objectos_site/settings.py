@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "apps.ops.middleware.ContentSecurityPolicyMiddleware",
     "apps.projects.middleware.RequestContextMiddleware",
     "apps.projects.middleware.RequestBodyLimitMiddleware",
+    # The request's root budget (OS_BUDGET_MAX_*): nothing at all when every limit is 0.
+    "apps.kernel.middleware.BudgetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,6 +187,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["apps.api.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.ORJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.api.negotiation.JSONFirstNegotiation",
     "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -201,6 +205,24 @@ OS_MAX_BATCH_SIZE = int(os.environ.get("OS_MAX_BATCH_SIZE", 200))
 OS_TOKEN_TTL_SECONDS = int(os.environ.get("OS_TOKEN_TTL_SECONDS", 7 * 24 * 3600))
 OS_DEFAULT_PROJECT = os.environ.get("OS_DEFAULT_PROJECT", "")
 OS_ENV = os.environ.get("OS_ENV", "prod")
+
+# Micro-kernel (apps.kernel, README "Micro-kernel"). Plugins: comma-separated dotted module
+# paths, each with register(kernel), loaded into every kernel (plus entry points of group
+# objectos.plugins). Budgets per request (0 = off): SQL queries, wall seconds, rows read;
+# OS_PROJECT_BUDGETS overrides them per project: {"crm": {"queries": 500, "seconds": 10}}.
+OS_PLUGINS = os.environ.get("OS_PLUGINS", "")
+OS_BUDGET_MAX_QUERIES = int(os.environ.get("OS_BUDGET_MAX_QUERIES", 0))
+OS_BUDGET_MAX_SECONDS = float(os.environ.get("OS_BUDGET_MAX_SECONDS", 0))
+OS_BUDGET_MAX_ROWS = int(os.environ.get("OS_BUDGET_MAX_ROWS", 0))
+OS_PROJECT_BUDGETS = json.loads(os.environ.get("OS_PROJECT_BUDGETS") or "{}")
+
+# Flows (apps.automation.flows, README "Flows"): http nodes refuse loopback, private and
+# link-local addresses unless allowed; their timeout cap (s); items a loop may iterate.
+OS_FLOW_HTTP_ALLOW_PRIVATE = env_bool("OS_FLOW_HTTP_ALLOW_PRIVATE", False)
+# Webhooks may reach loopback, private, link-local and reserved addresses (tests, intranets).
+OS_WEBHOOK_ALLOW_PRIVATE = env_bool("OS_WEBHOOK_ALLOW_PRIVATE", False)
+OS_FLOW_HTTP_TIMEOUT = float(os.environ.get("OS_FLOW_HTTP_TIMEOUT", 30))
+OS_FLOW_MAX_ITERATIONS = int(os.environ.get("OS_FLOW_MAX_ITERATIONS", 1000))
 
 # Boot modes (apps.ops.boot, README "Boot modes"): file-backed when OS_ARTIFACT_FILE is set,
 # cloud-connected when OS_CLOUD_URL is set, standalone otherwise.
@@ -231,6 +253,11 @@ Q_CLUSTER = {
 if os.environ.get("OS_QUEUE_URL", "").startswith("redis://"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["OS_QUEUE_URL"]
+
+# Workers (apps.jobs, README "Jobs and workers"): heartbeat period, and how many missed
+# heartbeats make a worker down (its unfinished jobs are then retried).
+OS_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("OS_WORKER_HEARTBEAT_SECONDS", 5))
+OS_WORKER_DOWN_AFTER = int(os.environ.get("OS_WORKER_DOWN_AFTER", 3))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
