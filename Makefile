@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lint migrate demo clean
+.PHONY: install chromium run test test-sqlite test-postgres lint migrate demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput >/dev/null
 	bin/serve $(PORT)
 
-test: install
+# The Console's browser tests drive Debian's chromium (never a downloaded browser build).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will skip"
+
+test: install chromium
 	bin/test-all
 
 test-sqlite: install

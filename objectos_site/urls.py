@@ -1,4 +1,4 @@
-"""Top-level routes: the API, health checks and metrics (apps.ops) and (later) the Console."""
+"""Top-level routes: the API, health checks and metrics (apps.ops) and the Console."""
 
 from django.urls import include, path
 
@@ -8,4 +8,5 @@ handler500 = "apps.ops.errors.server_error"
 urlpatterns = [
     path("", include("apps.ops.urls")),
     path("api/v1/", include("apps.api.urls")),
+    path("_console/", include("apps.console.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.request import Request
 
 from apps.kernel.cache import kernels
-from apps.projects.context import Context
+from apps.projects.context import Context, current_context
 from apps.security.models import ApiKey
 
 
@@ -29,6 +29,8 @@ def request_context(request: Request, *, with_kernel: bool = True) -> Context:
         api_key_id=auth.pk if isinstance(auth, ApiKey) else None,
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        budgets=getattr(django_request, "os_budgets", ()),  # apps.kernel.middleware
     )
     django_request.os_context = ctx
+    current_context.set(ctx)  # the root of the context tree (reset by the middleware)
     return ctx

@@ -22,7 +22,10 @@ from rest_framework.response import Response
 from apps.api.context import request_context
 from apps.audit import record as audit
 from apps.audit.exceptions import InvalidAuditQuery
+from apps.automation.flows.exceptions import FlowError
+from apps.kernel.budgets import BudgetExceeded
 from apps.kernel.exceptions import NoPublishedVersion, ObjectNotFound
+from apps.kernel.services import ServiceError
 from apps.objectql.exceptions import ObjectQLError
 from apps.objectql.transactions import write_transaction
 from apps.projects.database import (
@@ -51,6 +54,14 @@ def error_for(exc: Exception) -> Response | None:
     """The wire answer for `exc`, or None for an unexpected error (a 500)."""
     if isinstance(exc, ObjectQLError):
         return Response(exc.body(), status=exc.status)
+    if isinstance(exc, FlowError):
+        return Response(exc.body(), status=exc.status)
+    if isinstance(exc, BudgetExceeded):
+        exc.owner.release()  # answered: the request may finish its bookkeeping
+        return Response(exc.body(), status=exc.status)
+    if isinstance(exc, ServiceError):
+        logger.error("service error: %s", exc)
+        return error_response(exc.status, exc.code, str(exc))
     if isinstance(exc, InvalidAuditQuery):
         return error_response(400, "INVALID_QUERY", exc.message, field=exc.field)
     if isinstance(exc, ObjectNotFound):
@@ -70,6 +81,8 @@ def error_for(exc: Exception) -> Response | None:
         return error_response(400, "INVALID_JSON", str(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType):
         return error_response(415, "UNSUPPORTED_MEDIA_TYPE", str(exc.detail))
+    if isinstance(exc, drf.NotAcceptable):
+        return error_response(406, "NOT_ACCEPTABLE", "only application/json can be answered")
     if isinstance(exc, drf.MethodNotAllowed):
         return error_response(405, "METHOD_NOT_ALLOWED", str(exc.detail))
     if isinstance(exc, drf.Throttled):

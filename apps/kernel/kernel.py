@@ -3,6 +3,11 @@
 Everything the request path needs about an object (columns to read, converters, search
 fields, relations) is computed here at build time, so a warm request does no metadata
 work: no artifact parsing, no validation, no model building.
+
+It is also the project's micro-kernel: services (`provide`, `call`), functions named by
+the artifact (`register_function`), event subscriptions (`subscribe`, `wants`) and
+per-object validators, filled at the end of the build by the upper apps' build hooks
+(apps.kernel.extensions) and then by the plugins (apps.kernel.plugins).
 """
 
 from __future__ import annotations
@@ -18,8 +23,18 @@ from apps.artifact.load import LoadedArtifact, load_artifact
 from apps.artifact.models import Artifact, Field, Object
 from apps.fieldtypes.base import FieldType
 from apps.fieldtypes.registry import get_type
+from apps.kernel.budgets import activate
+from apps.kernel.events import broker
 from apps.kernel.exceptions import ObjectNotFound
+from apps.kernel.extensions import run_build_hooks
 from apps.kernel.factory import SYSTEM_FIELDS, USER_REFERENCES, build_models
+from apps.kernel.plugins import load_plugins
+from apps.kernel.services import Provider, ServiceRegistry
+from apps.kernel.topics import Handler, Subscription, TopicTrie
+from apps.projects.context import Context
+
+# validator(ctx, runtime, event, record, previous): raise ValidationFailed to refuse.
+Validator = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,9 @@ class ObjectRuntime:
     attnames: dict[str, str] = field(default_factory=dict)
     # Lazily compiled plans of the upper layers (formula programs, ...), built once.
     plans: dict[str, Any] = field(default_factory=dict)
+    # Called by objectql inside every create and update transaction before the write:
+    # validator(ctx, runtime, event "insert"|"update", record, previous); see write.py.
+    validators: list[Validator] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -147,6 +165,13 @@ class Kernel:
         for runtime in self.objects.values():
             for field_name, target in runtime.lookups.items():
                 self.children.setdefault(target, []).append((runtime.name, field_name))
+        self.services = ServiceRegistry()
+        self.functions: dict[str, Callable[..., Any]] = {}
+        self.topics = TopicTrie()
+        self.plugins: list[str] = []  # plugins registered into this kernel
+        self.plugin_errors: list[dict[str, str]] = []  # {plugin, error} of those that failed
+        run_build_hooks(self)
+        load_plugins(self)
         self.build_seconds = time.perf_counter() - started
 
     @classmethod
@@ -154,6 +179,54 @@ class Kernel:
         cls, project_name: str, version_id: int, version_number: int, raw: dict[str, Any]
     ) -> Kernel:
         return cls(project_name, version_id, version_number, load_artifact(raw))
+
+    def provide(
+        self,
+        name: str,
+        handler: Callable[[Context, Any], Any],
+        *,
+        input: type | None = None,
+        output: type | None = None,
+    ) -> Provider:
+        """Provide (or replace, at runtime) the service `name`; see apps.kernel.services."""
+        return self.services.provide(name, handler, input=input, output=output)
+
+    def call(self, ctx: Context, name: str, payload: Any = None, *, budget: Any = None) -> Any:
+        """Call a service in a child of `ctx`: its budgets apply (plus `budget`, for this
+        branch only, an apps.kernel.budgets.Budget), logs and errors name the child."""
+        if ctx.kernel is self:
+            child = ctx.fork(budget=budget)
+        else:
+            child = ctx.fork(budget=budget, kernel=self)
+        with activate(child):
+            return self.services.call(child, name, payload)
+
+    def register_function(self, name: str, fn: Callable[..., Any]) -> None:
+        """A function the artifact names (`functions`, flow `script` nodes, action
+        `type: script` targets); registering the name again replaces it."""
+        self.functions[name] = fn
+
+    def function(self, name: str) -> Callable[..., Any]:
+        try:
+            return self.functions[name]
+        except KeyError:
+            known = ", ".join(sorted(self.functions)) or "none is registered"
+            raise LookupError(f"unknown function '{name}'; known: {known}") from None
+
+    def subscribe(self, pattern: str, handler: Handler, name: str = "") -> Subscription:
+        """Subscribe to this project's events (`data.*.created`, `data.crm_account.*`,
+        `data.#`); handler(event) runs after the emitting transaction commits."""
+        return self.topics.subscribe(pattern, handler, name)
+
+    def unsubscribe(self, subscription: Subscription) -> bool:
+        return self.topics.unsubscribe(subscription.id)
+
+    def wants(self, topic: str) -> bool:
+        """Whether an event on `topic` would reach any subscriber (this kernel's or a
+        process-wide one): emitters skip the outbox write when not."""
+        if len(self.topics) and self.topics.match(topic):
+            return True
+        return broker.has_subscribers(topic)
 
     def object(self, name: str) -> ObjectRuntime:
         try:

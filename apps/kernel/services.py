@@ -32,13 +32,16 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 class ServiceError(Exception):
-    """A service call that could not be made or whose result was invalid."""
+    """A service call that could not be made or whose result was invalid: a fault of
+    the deployment or of the calling code, never of the client (5xx)."""
 
     code = "SERVICE_ERROR"
+    status = 500
 
 
 class UnknownService(ServiceError, LookupError):
     code = "UNKNOWN_SERVICE"
+    status = 503
 
     def __init__(self, name: str, known: list[str]) -> None:
         hint = f"; known: {', '.join(known)}" if known else "; no service is provided"
@@ -98,6 +101,7 @@ def logging_middleware(ctx: Context, provider: Provider, payload: Any, call_next
             extra={
                 "service": provider.name,
                 "request_id": getattr(ctx, "request_id", ""),
+                "context": getattr(ctx, "context_id", ""),
                 "project": getattr(ctx, "project_name", ""),
                 "outcome": outcome,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
@@ -110,6 +114,7 @@ def tracing_middleware(ctx: Context, provider: Provider, payload: Any, call_next
         return call_next(ctx, payload)
     with _tracer.start_as_current_span(f"service {provider.name}") as span:
         span.set_attribute("objectos.request_id", getattr(ctx, "request_id", ""))
+        span.set_attribute("objectos.context", getattr(ctx, "context_id", ""))
         return call_next(ctx, payload)
 
 
@@ -149,6 +154,15 @@ class ServiceRegistry:
     def names(self) -> list[str]:
         return sorted(self._providers)
 
+    def providers(self) -> dict[str, Provider]:
+        """A snapshot of the providers by name (see `restore`)."""
+        return dict(self._providers)
+
+    def restore(self, providers: dict[str, Provider]) -> None:
+        """Put back a snapshot (a failed plugin's services are taken back this way)."""
+        with self._lock:
+            self._providers = dict(providers)
+
     def call(self, ctx: Context, name: str, payload: Any = None) -> Any:
         provider = self._providers.get(name)
         if provider is None:
@@ -161,4 +175,10 @@ class ServiceRegistry:
                 current_ctx, provider, current_payload, lambda c, p: run(index + 1, c, p)
             )
 
-        return run(0, ctx, payload)
+        try:
+            return run(0, ctx, payload)
+        except Exception as error:
+            if not hasattr(error, "objectos_context"):  # the innermost call names the chain
+                error.objectos_context = getattr(ctx, "context_id", "")
+                error.add_note(f"in service '{name}' (context {error.objectos_context})")
+            raise

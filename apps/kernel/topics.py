@@ -102,5 +102,9 @@ class TopicTrie:
             if child is not None:
                 self._walk(child, words, index + 1, found)
 
+    def ids(self) -> list[int]:
+        """Ids of the current subscriptions."""
+        return list(self._paths)
+
     def __len__(self) -> int:
         return len(self._paths)

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.expressions import OrderBy
 
+from apps.kernel.budgets import charge_rows
 from apps.kernel.kernel import Kernel, ObjectRuntime
 from apps.objectql import computed
 from apps.objectql.exceptions import Forbidden, InvalidField, InvalidQuery, RecordNotFound
@@ -154,6 +155,8 @@ def list_records(ctx: Context, object_name: str, spec: QuerySpec) -> dict[str, A
         ctx, runtime, access, selected_fields(runtime, access, spec), spec.expand
     )
     page = serializer.fetch(rows.order_by(*ordering), spec.skip, spec.top + 1)
+    if ctx.budgets:
+        charge_rows(ctx, len(page))
     has_more = len(page) > spec.top
     records = serializer.render(page[: spec.top])
     if not spec.count:
@@ -173,6 +176,8 @@ def get_record(ctx: Context, object_name: str, record_id: str, spec: QuerySpec) 
         ctx, runtime, access, selected_fields(runtime, access, spec), spec.expand
     )
     page = serializer.fetch(scoped(ctx, runtime, access).filter(pk=str(record_id)), 0, 1)
+    if ctx.budgets:
+        charge_rows(ctx, len(page))
     if not page:
         raise RecordNotFound(f"{object_name} '{record_id}' not found")
     return {"object": object_name, "id": str(record_id), "record": serializer.render(page)[0]}

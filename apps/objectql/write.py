@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.audit import record as audit
 from apps.kernel.kernel import Kernel, ObjectRuntime
-from apps.objectql import filestore
+from apps.objectql import filestore, hooks
 from apps.objectql.exceptions import Conflict, Forbidden, RecordNotFound, ValidationFailed
 from apps.objectql.models import Sequence
 from apps.objectql.params import QuerySpec
@@ -27,6 +27,10 @@ from apps.security.principal import project_users
 from apps.security.rules import MATCH_ALL
 
 REDACTED_TYPES = frozenset({"password", "secret"})
+# runtime.plans[BEFORE_WRITE]: hooks(ctx, runtime, event, values, previous) of the upper
+# layers (the automation's plugin hooks) that may set or change the cleaned `values` of a
+# create or update before validators run; server code, so readonly fields may be set.
+BEFORE_WRITE = "before_write"
 
 
 def _runtime(ctx: Context, object_name: str) -> ObjectRuntime:
@@ -151,6 +155,10 @@ def _insert(
     ):
         if values.get(name) is None:
             values[name] = value
+    for hook in runtime.plans.get(BEFORE_WRITE, ()):
+        hook(ctx, runtime, "insert", values, None)
+    if runtime.validators:
+        hooks.validate(ctx, runtime, "insert", dict(values), None, prefix)
     plan = WritePlan.of(runtime)
     stored = None
     try:
@@ -173,6 +181,9 @@ def _insert(
         record_id=record_id,
         changes=audit.diff(None, values, _redacted(runtime)),
     )
+    if hooks.wants(ctx, runtime, "created"):
+        after = stored if stored is not None else {"id": record_id, **values}
+        hooks.emit(ctx, runtime, "created", record_id, after, None)
     return Written(record_id, stored)
 
 
@@ -290,11 +301,20 @@ def _update(
     values.pop("id", None)
     plan = WritePlan.of(runtime)
     serves = plan.serves()
+    announce = hooks.wants(ctx, runtime, "updated")
     # With a plan, the locked read takes the whole returned row: an unchanged update is
-    # then answered from it, as a changed one is from the UPDATE's RETURNING.
-    columns = list(dict.fromkeys(["id", *values, *plan.returned])) if serves else ["id", *values]
+    # then answered from it, as a changed one is from the UPDATE's RETURNING. Validators
+    # and events need the whole row too.
+    columns = ["id", *values]
+    before_write = runtime.plans.get(BEFORE_WRITE, ())
+    if serves or announce or runtime.validators or before_write:
+        columns = list(dict.fromkeys([*columns, *runtime.read_columns]))
     before = _locked_row(ctx, runtime, access, record_id, columns, compiled=serves)
+    for hook in before_write:
+        hook(ctx, runtime, "update", values, dict(before))
     _check_references(ctx, runtime, values, prefix)
+    if runtime.validators:
+        hooks.validate(ctx, runtime, "update", {**before, **values}, dict(before), prefix)
     changed = {k: v for k, v in values.items() if before.get(k) != v}
     if not changed:
         return Written(before["id"], before if serves else None, moved=False)
@@ -318,6 +338,9 @@ def _update(
         record_id=before["id"],
         changes=audit.diff({k: before.get(k) for k in changed}, changed, _redacted(runtime)),
     )
+    if announce:
+        after = stored if stored is not None else {**before, **assignments}
+        hooks.emit(ctx, runtime, "updated", before["id"], after, before)
     watched = scope_columns(access.read_scope) if access.read_scope is not MATCH_ALL else set()
     return Written(
         before["id"], stored, moved=watched is None or not watched.isdisjoint(assignments)
@@ -338,11 +361,15 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
         raise Forbidden(f"you may not delete {runtime.name}")
     before = _locked_row(ctx, runtime, access, record_id, list(runtime.read_columns))
     instance = runtime.model._base_manager.get(pk=before["id"])
+    cascaded: list = []
     try:
         with transaction.atomic(savepoint=False):
             # Stored files of the record and its cascade: deleted after the commit.
             filestore.delete_record_files_after_commit(ctx, runtime, instance)
-            _, per_model = instance.delete()
+            if hooks.cascade_wanted(ctx, runtime):
+                per_model, cascaded = hooks.delete_collecting(ctx, runtime, instance)
+            else:
+                _, per_model = instance.delete()
     except (RestrictedError, ProtectedError) as error:
         blockers = (
             sorted({obj._meta.object_name for obj in error.args[1]}) if len(error.args) > 1 else []
@@ -351,7 +378,7 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
             f"{runtime.name} '{record_id}' is still referenced by "
             f"{', '.join(blockers) or 'other records'}"
         ) from None
-    cascaded = {
+    counts = {
         label.rsplit(".", 1)[-1]: n
         for label, n in per_model.items()
         if n and label.rsplit(".", 1)[-1] != runtime.name
@@ -362,8 +389,13 @@ def _delete(ctx: Context, runtime: ObjectRuntime, access: Access, record_id: str
         object_name=runtime.name,
         record_id=before["id"],
         changes=audit.diff(before, None, _redacted(runtime)),
-        details={"cascaded": cascaded} if cascaded else None,
+        details={"cascaded": counts} if counts else None,
     )
+    if hooks.wants(ctx, runtime, "deleted"):
+        hooks.emit(ctx, runtime, "deleted", before["id"], None, before)
+    for child, row in cascaded:
+        if hooks.wants(ctx, child, "deleted"):
+            hooks.emit(ctx, child, "deleted", row["id"], None, row)
 
 
 def delete_record(ctx: Context, object_name: str, record_id: str) -> dict[str, Any]:

@@ -15,11 +15,12 @@ from typing import Any
 
 import orjson
 
-from apps.projects.context import current_request_id
+from apps.projects.context import current_context, current_request_id
 
 # Attributes copied from a record into its JSON line when set (`extra=` of the call).
 REQUEST_FIELDS = (
     "request_id",
+    "context",  # the context tree id (`<request id>.2.1`) of a service call or delivery
     "project",
     "user_id",
     "method",
@@ -39,6 +40,10 @@ class RequestIdFilter(logging.Filter):
             if request_id is None:
                 request_id = getattr(getattr(record, "request", None), "request_id", None)
             record.request_id = request_id
+        if getattr(record, "context", None) is None:
+            ctx = current_context.get()
+            if ctx is not None and ctx.context_id != ctx.request_id:
+                record.context = ctx.context_id
         return True
 
 

@@ -3,6 +3,8 @@
 `OS_BACKUP_SCHEDULE` (a cron expression in UTC, e.g. `0 3 * * *`) makes one CRON schedule
 named `objectos.backup` running apps.ops.tasks.scheduled_backup; unset, the schedule is
 removed. `manage.py ensure_schedules` runs this before the worker starts (bin/serve).
+The event outbox retry (`objectos.outbox`, apps.kernel.tasks.deliver_pending_events)
+runs every minute, always.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from apps.ops.exceptions import OpsError
 
 BACKUP_SCHEDULE = "objectos.backup"
 BACKUP_TASK = "apps.ops.tasks.scheduled_backup"
+OUTBOX_SCHEDULE = "objectos.outbox"
+OUTBOX_TASK = "apps.kernel.tasks.deliver_pending_events"
 
 
 def next_run(expression: str, after: datetime | None = None) -> datetime:
@@ -62,4 +66,42 @@ def ensure_backup_schedule(expression: str | None = None) -> str:
         for field, value in fields.items():
             setattr(schedule, field, value)
         schedule.save()
+        return "updated"
+
+
+def ensure_outbox_schedule() -> str:
+    """The once-a-minute retry of undelivered events (apps.kernel.events); returns
+    created, updated or unchanged."""
+    fields = {"func": OUTBOX_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
+    with transaction.atomic():
+        existing = list(Schedule.objects.filter(name=OUTBOX_SCHEDULE).order_by("pk"))
+        for duplicate in existing[1:]:
+            duplicate.delete()
+        schedule = existing[0] if existing else None
+        if schedule is None:
+            Schedule.objects.create(name=OUTBOX_SCHEDULE, **fields)
+            return "created"
+        if all(getattr(schedule, name) == value for name, value in fields.items()):
+            return "unchanged"
+        for name, value in fields.items():
+            setattr(schedule, name, value)
+        schedule.save()
+        return "updated"
+
+
+WEBHOOK_SCHEDULE = "objectos.webhooks"
+WEBHOOK_TASK = "apps.automation.webhooks.deliver_due"
+
+
+def ensure_webhook_schedule() -> str:
+    """The once-a-minute attempt of webhook deliveries that are due (retries with
+    backoff, apps.automation.webhooks); returns created, updated or unchanged."""
+    fields = {"func": WEBHOOK_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
+    with transaction.atomic():
+        schedule, created = Schedule.objects.get_or_create(name=WEBHOOK_SCHEDULE, defaults=fields)
+        if created:
+            return "created"
+        if all(getattr(schedule, name) == value for name, value in fields.items()):
+            return "unchanged"
+        Schedule.objects.filter(pk=schedule.pk).update(**fields)
         return "updated"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.artifact.load import LoadedArtifact, load_artifact
 from apps.artifact.models import Artifact
 from apps.audit import record as audit
+from apps.kernel.events import broker
 from apps.kernel.kernel import Kernel
 from apps.objectql.exceptions import ObjectQLError
 from apps.objectql.seed import load_seed_data
@@ -37,6 +38,12 @@ def system_context(project: Project, user=None) -> Context:
         user=user,
         is_system=user is None,
     )
+
+
+def _published_payload(project: Project, number: int) -> dict:
+    """`artifact.published` (emitted in the publishing transaction, delivered after it)."""
+    previous = project.published_version.number if project.published_version_id else None
+    return {"project": project.name, "version": number, "previous": previous, "rollback": False}
 
 
 def published_artifact(project: Project) -> Artifact | None:
@@ -135,6 +142,7 @@ def approve(version: AppVersion, *, allow_destructive: bool = False, user=None) 
             load_seed_data(ctx, kernel)
         except ObjectQLError as error:
             raise SchemaError(error.message) from None
+        broker.emit(ctx, "artifact.published", _published_payload(project, version.number))
 
     apply_plan(project.name, old, new.artifact, plan, then=publish)
     hosts.invalidate()
@@ -184,6 +192,8 @@ def rollback(
             published_version=target, updated_at=timezone.now()
         )
         audit.record(ctx, "artifact.rollback", details={"version": number, "previous": previous})
+        payload = _published_payload(project, number)
+        broker.emit(ctx, "artifact.published", {**payload, "previous": previous, "rollback": True})
 
     apply_plan(project.name, old, new.artifact, plan, then=publish)
     hosts.invalidate()

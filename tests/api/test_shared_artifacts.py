@@ -302,7 +302,8 @@ def crm_case(client, object_name: str) -> dict[str, Any]:
                 "account": acme,
             },
             "shows": {"status": "new", "source": "web", "lead_score": 0, "is_closed": False},
-            "update": ("status", "new", "converted"),
+            # a transition the lead_status_transitions rule allows (new -> disqualified)
+            "update": ("status", "new", "disqualified"),
             "after_update": {"is_closed": True},
         },
         "crm_opportunity": {
@@ -320,7 +321,8 @@ def crm_case(client, object_name: str) -> dict[str, Any]:
                 "days_to_close": 40,
                 "line_total": 0,
             },
-            "update": ("stage", "proposal", "qualification"),
+            # a transition the opp_stage_transitions rule allows (proposal -> closed_lost)
+            "update": ("stage", "proposal", "closed_lost"),
         },
         "crm_opportunity_line_item": {
             "payload": {

@@ -5,13 +5,21 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.ops.exceptions import OpsError
-from apps.ops.schedules import BACKUP_SCHEDULE, ensure_backup_schedule
+from apps.ops.schedules import (
+    BACKUP_SCHEDULE,
+    OUTBOX_SCHEDULE,
+    WEBHOOK_SCHEDULE,
+    ensure_backup_schedule,
+    ensure_outbox_schedule,
+    ensure_webhook_schedule,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Make the django-q2 schedules match the environment: OS_BACKUP_SCHEDULE (cron, UTC) "
-        "runs a backup to OS_BACKUP_DIR keeping OS_BACKUP_KEEP snapshots. Idempotent."
+        "runs a backup to OS_BACKUP_DIR keeping OS_BACKUP_KEEP snapshots; the event outbox "
+        "is retried every minute. Idempotent."
     )
 
     def handle(self, *args, **options) -> None:
@@ -20,3 +28,5 @@ class Command(BaseCommand):
         except OpsError as error:
             raise CommandError(str(error))
         self.stdout.write(f"schedule {BACKUP_SCHEDULE}: {outcome}")
+        self.stdout.write(f"schedule {OUTBOX_SCHEDULE}: {ensure_outbox_schedule()}")
+        self.stdout.write(f"schedule {WEBHOOK_SCHEDULE}: {ensure_webhook_schedule()}")

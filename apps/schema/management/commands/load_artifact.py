@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.artifact.exceptions import ArtifactInvalid
 from apps.artifact.load import load_artifact
+from apps.automation.validation import validation_problems
 from apps.kernel.kernel import Kernel
 from apps.projects.models import PROJECT_NAME_PATTERN
 from apps.schema import publish
@@ -61,7 +62,8 @@ class Command(BaseCommand):
             ) from None
         for warning in loaded.warnings:
             self.stdout.write(f"warning: {warning}")
-        for problem in rule_problems(Kernel("check", 0, 0, loaded)):
+        checked = Kernel("check", 0, 0, loaded)
+        for problem in rule_problems(checked) + validation_problems(checked):
             self.stdout.write(f"warning: {problem}")
         name = options["project"] or project_name_from(loaded.artifact.manifest)
         if not re.match(PROJECT_NAME_PATTERN, name):

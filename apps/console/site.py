@@ -1,0 +1,145 @@
+"""One Console AdminSite per kernel: compiled pages, translations and navigation.
+
+The site is built once per kernel (project version) and kept beside it; a new version
+gets a new site on its first Console request, so an approved artifact change shows
+without a restart. It is a Django `AdminSite` for the admin's look and its per-site
+context, but registers no ModelAdmin: every page reads and writes through objectql
+(apps.console.views), so the Console can never show or allow more than the API.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.admin import AdminSite
+from django.http import HttpRequest
+
+from apps.console.i18n import Translator, bundles_of, supported_locales
+from apps.console.pages import ObjectPages, compile_pages
+from apps.kernel.kernel import Kernel
+from apps.projects.context import Context
+from apps.security.access import object_access
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    object_name: str | None = None
+    view_name: str | None = None
+    children: tuple[NavItem, ...] = ()
+
+
+class ConsoleSite(AdminSite):
+    """The Console of one kernel. `has_permission` is project membership (checked by the
+    views' decorator), not `is_staff`: the Console serves the same accounts as the API."""
+
+    site_title = "ObjectOS Console"
+    index_title = "Console"
+    enable_nav_sidebar = True
+
+    def __init__(self, kernel: Kernel) -> None:
+        super().__init__(name=f"console_{kernel.project_name}_{kernel.version_number}")
+        self.kernel = kernel
+        manifest = kernel.artifact.manifest
+        self.site_header = manifest.name or kernel.project_name
+        self.pages: dict[str, ObjectPages] = compile_pages(kernel)
+        self.bundles = bundles_of(kernel.artifact)
+        self.locales = supported_locales(kernel.artifact, self.bundles)
+        i18n = kernel.artifact.i18n or {}
+        self.default_locale = str(i18n.get("defaultLocale") or self.locales[0])
+        self._translators: dict[str, Translator] = {}
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(getattr(request, "console_member", False))
+
+    def translator(self, locale: str) -> Translator:
+        translator = self._translators.get(locale)
+        if translator is None:
+            translator = Translator(self.kernel.artifact, self.bundles, locale)
+            self._translators[locale] = translator
+        return translator
+
+    def object_label(self, t: Translator, name: str, plural: bool = False) -> str:
+        runtime = self.kernel.object(name)
+        definition = runtime.definition
+        if plural:
+            return t.object_plural(name, definition.plural_label or runtime.label)
+        return t.object_label(name, runtime.label)
+
+    def field_label(self, t: Translator, object_name: str, field_name: str) -> str:
+        runtime = self.kernel.object(object_name)
+        field = runtime.fields.get(field_name)
+        default = (field.definition.label if field else None) or field_name.replace(
+            "_", " "
+        ).capitalize()
+        return t.field_label(object_name, field_name, default)
+
+    def navigation(self, ctx: Context, t: Translator) -> list[NavItem]:
+        """The apps' navigation trees with only the objects the reader may read; every
+        readable object appears, those the artifact's apps leave out under "Objects"."""
+        readable = {
+            name
+            for name, runtime in self.kernel.objects.items()
+            if object_access(ctx, runtime).can_read
+        }
+        seen: set[str] = set()
+
+        def items(app: str, entries: Any) -> tuple[NavItem, ...]:
+            out = []
+            for entry in entries or ():
+                if not isinstance(entry, dict):
+                    continue
+                kind = entry.get("type")
+                label = t.nav_label(app, str(entry.get("id", "")), str(entry.get("label") or ""))
+                if kind == "group":
+                    children = items(app, entry.get("children"))
+                    if children:
+                        out.append(NavItem(label or "…", children=children))
+                elif kind == "object" and entry.get("objectName") in readable:
+                    name = entry["objectName"]
+                    seen.add(name)
+                    view = entry.get("viewName")
+                    out.append(
+                        NavItem(
+                            label or self.object_label(t, name, plural=True),
+                            object_name=name,
+                            view_name=view if isinstance(view, str) else None,
+                        )
+                    )
+            return tuple(out)
+
+        apps = []
+        for app in self.kernel.artifact.apps:
+            if not isinstance(app, dict) or app.get("active") is False:
+                continue
+            name = str(app.get("name") or "")
+            children = items(name, app.get("navigation"))
+            if children:
+                label = t.app_label(name, str(app.get("label") or name))
+                apps.append(NavItem(label, children=children))
+        rest = tuple(
+            NavItem(self.object_label(t, name, plural=True), object_name=name)
+            for name in self.kernel.objects
+            if name in readable and name not in seen
+        )
+        if rest:
+            apps.append(NavItem("Objects" if apps else self.site_header, children=rest))
+        return apps
+
+
+_sites: weakref.WeakKeyDictionary[Kernel, ConsoleSite] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def site_for(kernel: Kernel) -> ConsoleSite:
+    """The kernel's Console site, built on first use and dropped with the kernel."""
+    site = _sites.get(kernel)
+    if site is None:
+        with _lock:
+            site = _sites.get(kernel)
+            if site is None:
+                site = _sites[kernel] = ConsoleSite(kernel)
+    return site

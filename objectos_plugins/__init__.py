@@ -1,0 +1,1 @@
+"""Example plugins shipped with ObjectOS (each module has `register(kernel)`)."""

@@ -1,0 +1,1 @@
+"""Real plugin modules loaded by the kernel tests through OS_PLUGINS and entry points."""
