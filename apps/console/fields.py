@@ -46,6 +46,8 @@ INPUT_TYPES = {"email": "email", "url": "url", "phone": "tel"}
 
 def kind_of(field: FieldRuntime) -> str:
     kind = KINDS.get(field.definition.type, "text")
+    if kind == "relation" and field.target is None:
+        return "user"  # a lookup to sys_user: people, not rows of an object
     if kind == "choice" and field.definition.multiple:
         return "choices"
     return kind

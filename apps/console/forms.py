@@ -1,9 +1,11 @@
 """The record form: a Django form built per request from a form view and the reader's access.
 
 Only fields the reader may read are shown; of those, only fields it may edit get a
-widget (others are shown as values). `visibleWhen` hides a field when its CEL condition
-is false for the record. Submitted values become an objectql payload; objectql then
-validates and writes, and its field problems are put back next to their fields.
+widget (others are shown as values). A row or section whose `visibleWhen` is false for
+the values on screen is rendered hidden (apps.console.visibility; the browser asks again
+as the reader edits), and a hidden field's value is never written. Submitted values
+become an objectql payload; objectql then validates and writes, and its field problems
+are put back next to their fields.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from apps.console import fields as widgets
 from apps.console.i18n import Translator
 from apps.console.pages import FormSpec
 from apps.console.site import ConsoleSite
+from apps.console.visibility import activation, condition_source, current_values, holds
 from apps.kernel.kernel import FieldRuntime, ObjectRuntime
 from apps.objectql import query
 from apps.objectql.exceptions import ObjectQLError
@@ -26,7 +29,6 @@ from apps.objectql.params import QuerySpec
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
 from apps.security.principal import project_users
-from apps.security.rules import CelError, compile_cel
 
 LOOKUP_CHOICES = 50
 USER_CHOICES = 200
@@ -40,25 +42,19 @@ class Row:
     help: str = ""
     field: forms.BoundField | None = None  # None: shown read-only
     value: Any = ""
+    conditions: tuple[str, ...] = ()  # visibleWhen sources (view item, field definition)
+    hidden: bool = False
 
 
 @dataclass
 class Section:
+    name: str
     label: str
     columns: int
     rows: list[Row] = field(default_factory=list)
     collapsed: bool = False
-
-
-def visible(source: str | None, record: dict[str, Any]) -> bool:
-    """The `visibleWhen` condition for this record; a condition that cannot be evaluated
-    shows the field (hiding is a convenience, never a security boundary)."""
-    if not source:
-        return True
-    try:
-        return compile_cel(source).evaluate_bool({"record": record})
-    except CelError:
-        return True
+    conditions: tuple[str, ...] = ()
+    hidden: bool = False
 
 
 def lookup_choices(
@@ -110,7 +106,7 @@ class RecordForm:
         data: Any = None,
         files: Any = None,
     ) -> None:
-        self.ctx, self.site, self.t, self.runtime = ctx, site, t, runtime
+        self.ctx, self.site, self.t, self.runtime, self.spec = ctx, site, t, runtime, spec
         self.creating = record is None
         self.record = record or {}
         may_write = access.can_create if self.creating else access.can_edit
@@ -120,9 +116,11 @@ class RecordForm:
         self.required_by_view: set[str] = set()
         for section_spec in spec.sections:
             section = Section(
+                name=section_spec.name,
                 label=t.section_label(runtime.name, section_spec.name, section_spec.label),
                 columns=section_spec.columns,
                 collapsed=section_spec.collapsed,
+                conditions=tuple(filter(None, [condition_source(section_spec.visible_when)])),
             )
             for item in section_spec.fields:
                 runtime_field = runtime.fields.get(item.name)
@@ -138,15 +136,15 @@ class RecordForm:
                 )
                 if not readable and not (editable and self.creating):
                     continue  # a hidden field is absent, not blank
-                if not visible(item.visible_when, self.record):
-                    continue
                 required = bool(runtime_field.definition.required or item.required)
                 if item.required and editable and not runtime_field.definition.required:
                     self.required_by_view.add(item.name)  # objectql checks the others
                 label = site.field_label(t, runtime.name, item.name)
+                conditions = (item.visible_when, runtime_field.definition.visible_when)
                 row = Row(
                     name=item.name,
                     label=label,
+                    conditions=tuple(filter(None, map(condition_source, conditions))),
                     required=required and editable,
                     help=t.field_help(
                         runtime.name, item.name, runtime_field.definition.description or ""
@@ -173,6 +171,31 @@ class RecordForm:
         self.form: forms.Form = form_class(data=data, files=files, initial=initial)
         for name in form_fields:
             self.rows[name].field = self.form[name]
+        self.conditional = any(r.conditions for r in self.rows.values()) or any(
+            s.conditions for s in self.sections
+        )
+        if self.conditional:
+            self.apply_visibility()
+
+    def apply_visibility(self) -> None:
+        """Hide the rows and sections whose conditions fail for the values on screen."""
+        values = activation(self.ctx, current_values(self.runtime, self.record, self.form))
+        for section in self.sections:
+            for row in section.rows:
+                row.hidden = not holds(row.conditions, values)
+            section.hidden = not holds(section.conditions, values) or all(
+                row.hidden for row in section.rows
+            )
+            if section.hidden:
+                for row in section.rows:
+                    row.hidden = True
+
+    def visibility(self) -> dict[str, dict[str, bool]]:
+        """`{fields: {name: shown}, sections: {name: shown}}` (the visibility route's body)."""
+        return {
+            "fields": {name: not row.hidden for name, row in self.rows.items()},
+            "sections": {s.name: not s.hidden for s in self.sections},
+        }
 
     def option_label(self, field_name: str, value: str, default: str) -> str:
         return self.t.option_label(self.runtime.name, field_name, value, default)
@@ -210,6 +233,8 @@ class RecordForm:
         payload: dict[str, Any] = {}
         uploads: dict[str, Any] = {}
         for name, value in list(self.form.cleaned_data.items()):
+            if self.rows[name].hidden:
+                continue  # not on screen: its value is neither checked nor written
             runtime_field = self.runtime.fields[name]
             if widgets.kind_of(runtime_field) == "media":
                 if value:

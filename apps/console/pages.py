@@ -48,6 +48,9 @@ class ListSpec:
     kanban_field: str | None = None
     bulk_actions: tuple[str, ...] = ()
     problem: str = ""  # why part of the view is not honoured (shown on the page)
+    # The type's own block (`calendar: {startDateField, titleField}`, `gallery: {...}`,
+    # `chart: {dataset, dimensions, values}`), empty when the view has none.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class FormSection:
     columns: int
     fields: tuple[FormField, ...]
     collapsed: bool = False
+    visible_when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,17 +135,6 @@ def view_filter(spec: Any) -> Any:
     return spec
 
 
-def resolve_tokens(value: Any, tokens: dict[str, Any]) -> Any:
-    """`{today}`, `{now}`, `{current_user}` in filter values, replaced for this request."""
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return tokens.get(value[1:-1].strip(), value)
-    if isinstance(value, list):
-        return [resolve_tokens(item, tokens) for item in value]
-    if isinstance(value, dict):
-        return {key: resolve_tokens(item, tokens) for key, item in value.items()}
-    return value
-
-
 def compile_list(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> ListSpec:
     problems = []
     try:
@@ -155,7 +148,11 @@ def compile_list(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> Lis
         except Exception as error:  # an unreadable sort is reported, the list still shows
             problems.append(str(getattr(error, "message", error)))
     kanban = view.get("kanban") if isinstance(view.get("kanban"), dict) else {}
+    kind = str(view.get("type") or "grid")
+    options = view.get(kind) if isinstance(view.get(kind), dict) else {}
     columns = _names(view.get("columns")) or _names(kanban.get("columns"))
+    if kind == "gallery" and isinstance(options.get("titleField"), str):
+        columns = (options["titleField"], *_names(options.get("visibleFields")))
     grouping = view.get("grouping") or view.get("groupBy")
     if isinstance(grouping, dict):
         grouping = grouping.get("field") or (_names(grouping.get("fields")) or (None,))[0]
@@ -166,7 +163,7 @@ def compile_list(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> Lis
     return ListSpec(
         name=name,
         label=str(view.get("label") or name.replace("_", " ").capitalize()),
-        type=str(view.get("type") or "grid"),
+        type=kind,
         columns=columns or default_columns(runtime),
         filter=filter_spec,
         sort=tuple(sort),
@@ -177,6 +174,7 @@ def compile_list(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> Lis
         kanban_field=kanban.get("groupByField") if isinstance(kanban, dict) else None,
         bulk_actions=_names(view.get("bulkActions")),
         problem="; ".join(problems),
+        options=dict(options),
     )
 
 
@@ -216,6 +214,9 @@ def compile_form(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> For
                 )
             )
         columns = section.get("columns")
+        shown_when = section.get("visibleWhen")
+        if isinstance(shown_when, dict):
+            shown_when = shown_when.get("source")
         sections.append(
             FormSection(
                 name=str(section.get("name") or f"section_{index}"),
@@ -223,6 +224,7 @@ def compile_form(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> For
                 columns=columns if isinstance(columns, int) and 1 <= columns <= 4 else 1,
                 fields=tuple(fields),
                 collapsed=bool(section.get("collapsed")),
+                visible_when=shown_when if isinstance(shown_when, str) and shown_when else None,
             )
         )
     if not sections:
@@ -233,6 +235,23 @@ def compile_form(runtime: ObjectRuntime, name: str, view: dict[str, Any]) -> For
 def default_form(runtime: ObjectRuntime) -> FormSpec:
     fields = tuple(FormField(name=n) for n, f in runtime.fields.items() if not f.definition.hidden)
     return FormSpec(name="default", sections=(FormSection("main", "", 1, fields),))
+
+
+def _inherit(spec: dict[str, Any], base: Any, key: str) -> dict[str, Any]:
+    """A named list view without columns takes the columns of its object's `list`; a
+    named form view without sections takes the sections of its object's `form`."""
+    if not isinstance(base, dict) or spec is base:
+        return spec
+    kanban = spec.get("kanban") if isinstance(spec.get("kanban"), dict) else {}
+    if (
+        key == "listViews"
+        and base.get("columns")
+        and not (spec.get("columns") or kanban.get("columns"))
+    ):
+        spec = {**spec, "columns": base["columns"]}
+    if key == "formViews" and base.get("sections") and not spec.get("sections"):
+        spec = {**spec, "sections": base["sections"]}
+    return spec
 
 
 def compile_pages(kernel: Kernel) -> dict[str, ObjectPages]:
@@ -261,6 +280,7 @@ def compile_pages(kernel: Kernel) -> dict[str, ObjectPages]:
                 if object_name not in pages:
                     continue
                 runtime = kernel.objects[object_name]
+                spec = _inherit(spec, view.get("list" if key.startswith("list") else "form"), key)
                 if key.startswith("list"):
                     if key == "list" and pages[object_name].lists:
                         continue  # listViews win over the single `list`

@@ -1,8 +1,8 @@
 """django-q2 queues of the jobs layer and the one function that puts a delivery on them.
 
 Shared queues serve `_any` jobs: `default` is django-q2's own cluster queue (so a plain
-`manage.py qcluster` serves it too), any other named queue is `<prefix>.q.<name>`. Every
-registered worker also consumes its own queue, `<prefix>.w.<worker name>`, which carries
+`manage.py qcluster` serves it too), any other named queue is `<cluster>.q.<name>`. Every
+registered worker also consumes its own queue, `<cluster>.w.<worker name>`, which carries
 the deliveries addressed to it (host, label and `_all` targets). A delivery is only ids:
 `apps.jobs.runner.run_delivery(job_id, slot, attempt)`.
 """
@@ -24,12 +24,12 @@ RUNNER = "apps.jobs.runner.run_delivery"
 
 def shared_queue(queue: str) -> str:
     """The broker list key of a shared (load-balanced) queue."""
-    return Conf.CLUSTER_NAME if queue == DEFAULT_QUEUE else f"{Conf.PREFIX}.q.{queue}"
+    return Conf.CLUSTER_NAME if queue == DEFAULT_QUEUE else f"{Conf.CLUSTER_NAME}.q.{queue}"
 
 
 def worker_queue(worker_name: str) -> str:
     """The broker list key of one worker's own queue."""
-    return f"{Conf.PREFIX}.w.{worker_name}"
+    return f"{Conf.CLUSTER_NAME}.w.{worker_name}"
 
 
 def enqueue(list_key: str, job_id: str, slot: str, attempt: int) -> str:

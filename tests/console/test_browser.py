@@ -156,7 +156,8 @@ def test_the_console_artifact_compiles_to_pages():
 
     pages = compile_pages(Kernel.from_raw("check", 0, 0, console_artifact()))
     deals = pages["con_deal"]
-    assert list(deals.lists) == ["all", "open", "pipeline"]
+    assert list(deals.lists) == ["all", "open", "pipeline", "calendar", "cards", "timeline",
+                                 "by_stage"]  # fmt: skip
     assert deals.lists["all"].sort == ((("amount", True)),)
     assert deals.lists["all"].page_size == 5
     assert deals.lists["open"].filter == ["and", ["stage", "=", "new"]]
@@ -221,6 +222,41 @@ def test_create_then_edit_with_a_validation_error_next_to_the_field(page, server
     assert page.url == record_url
     page.goto("/_console/o/con_deal/")
     assert "Delta expansion II" in names_in_list(page)
+
+
+def test_a_field_appears_when_another_field_changes_without_a_reload(page):
+    sign_in(page, "seller@web.test")
+    page.goto("/_console/o/con_deal/add/")
+    reason = page.locator(".form-row[data-field=lost_reason]")
+    assert reason.is_hidden()
+    page.evaluate("window.notReloaded = true")
+    page.select_option("#id_stage", "lost")
+    reason.wait_for(state="visible")
+    shot(page, "17-visible-when.png")
+    page.select_option("#id_stage", "won")
+    reason.wait_for(state="hidden")
+    page.select_option("#id_stage", "lost")
+    reason.wait_for(state="visible")
+    page.fill("#id_lost_reason", "budget cut")
+    assert page.evaluate("window.notReloaded") is True  # the same page all along
+
+
+def test_dashboard_calendar_and_gallery_pages(page):
+    sign_in(page, "admin@web.test")
+    page.goto("/_console/o/con_deal/")
+    total = page.locator("#total").inner_text().split()[0]  # other tests add and delete deals
+    page.click("#nav-sidebar a[data-nav=dashboard]")
+    page.wait_for_selector("#dashboard")
+    assert page.locator("[data-widget=deals] .metric-value").inner_text() == total
+    shot(page, "18-dashboard.png")
+    page.goto("/_console/o/con_deal/?view=calendar")
+    page.wait_for_selector("#calendar")
+    shot(page, "19-calendar.png")
+    page.goto("/_console/o/con_deal/?view=cards")
+    assert page.locator("#gallery .gallery-card").count() == int(total)
+    shot(page, "20-gallery.png")
+    page.click("#nav-sidebar a[data-nav=page]")
+    assert "cannot run here" in page.locator("#not-supported").inner_text()
 
 
 def test_delete_a_record(page):

@@ -77,9 +77,13 @@ def test_form_follows_the_form_view(people, deals):
     assert re.findall(r"<h2>(\w+)</h2>", html) == ["Deal", "Details"]
     assert "section-cols-2" in html
     assert 'for="id_amount" class="required"' in html  # required by the view
-    assert 'name="lost_reason"' in html  # visibleWhen stage == 'lost'
+    assert 'data-field="lost_reason">' in html  # visibleWhen stage == 'lost': shown
+    assert (
+        'data-visibility-url="/_console/o/con_deal/' + deals["mid"] + '/visibility/?form=default"'
+        in html
+    )
     html = client.get(f"/_console/o/con_deal/{deals['big']}/").content.decode()
-    assert 'name="lost_reason"' not in html
+    assert 'data-field="lost_reason" hidden>' in html  # rendered, hidden until stage is lost
     assert 'type="date" name="close_date"' in html
     assert 'data-search-url="/_console/o/con_deal/autocomplete/?field=account"' in html
 

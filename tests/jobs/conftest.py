@@ -7,6 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
 
 from apps.jobs import registry
 from apps.jobs.models import Job, Worker
@@ -45,6 +48,16 @@ def add_worker(name: str, labels: dict | None = None, age_seconds: float = 0.0, 
         state_since=seen,
         **extra,
     )
+
+
+def queued(key: str | None, *jobs: Job) -> list[tuple]:
+    """The deliveries of `jobs` on the ORM broker's queue `key` (default: the shared
+    queue): (job id, slot, attempt) per queued task, oldest first. Rows other tests left
+    behind are ignored."""
+    ids = {job.id for job in jobs}
+    rows = OrmQ.objects.filter(key=key or Conf.CLUSTER_NAME).order_by("id")
+    deliveries = [tuple(SignedPackage.loads(row.payload)["args"]) for row in rows]
+    return [delivery for delivery in deliveries if delivery[0] in ids]
 
 
 def statuses(job: Job) -> list[tuple[str, str, int]]:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django_q.conf import Conf
-from django_q.models import OrmQ
-from django_q.signing import SignedPackage
 
 from apps.jobs import lifecycle, submit
 from apps.jobs.exceptions import InvalidJob, JobNotRetryable
@@ -16,25 +13,19 @@ from apps.jobs.models import Job, JobEvent
 from apps.jobs.runner import run_delivery
 from apps.jobs.submission import retry
 from tests import factories
-from tests.jobs.conftest import make_context, statuses
+from tests.jobs.conftest import make_context, queued, statuses
 
 pytestmark = pytest.mark.django_db
-
-
-def queued(key: str | None = None) -> list[tuple]:
-    """The deliveries on the ORM broker: (job id, slot, attempt) per queued task."""
-    rows = OrmQ.objects.filter(key=key or Conf.CLUSTER_NAME).order_by("id")
-    return [tuple(SignedPackage.loads(row.payload)["args"]) for row in rows]
 
 
 def test_submit_writes_job_and_enqueues_only_after_commit(demo, demo_admin):
     ctx = make_context(demo, demo_admin)
     with transaction.atomic():
         job = submit(ctx, "tests.jobs.tasks.whoami", {"n": 1}, kind="test.whoami")
-        assert queued() == []  # nothing on the broker before the commit
+        assert queued(None, job) == []  # nothing on the broker before the commit
         assert Job.objects.filter(pk=job.pk).exists()
     # the test's own outer transaction (pytest-django's `db`) has not committed either
-    assert queued() == []
+    assert queued(None, job) == []
     assert job.status == "submitted" and job.attempts == 1
     assert statuses(job) == [("submitted", "", 1)]
     assert (job.project_id, job.version_id) == (demo.id, demo.published_version_id)
@@ -45,9 +36,9 @@ def test_enqueue_happens_on_commit(demo, demo_admin, django_capture_on_commit_ca
     ctx = make_context(demo, demo_admin)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = submit(ctx, "tests.jobs.tasks.whoami", {}, kind="test.whoami")
-    assert len(callbacks) == 1 and queued() == []
+    assert len(callbacks) == 1 and queued(None, job) == []
     callbacks[0]()
-    assert queued() == [(job.id, "", 1)]
+    assert queued(None, job) == [(job.id, "", 1)]
 
 
 def test_rolled_back_submission_leaves_nothing(demo, demo_admin):
@@ -55,7 +46,7 @@ def test_rolled_back_submission_leaves_nothing(demo, demo_admin):
     with pytest.raises(RuntimeError), transaction.atomic():
         job = submit(ctx, "tests.jobs.tasks.whoami", {}, kind="test.whoami")
         raise RuntimeError("caller fails after submitting")
-    assert not Job.objects.filter(pk=job.pk).exists() and queued() == []
+    assert not Job.objects.filter(pk=job.pk).exists() and queued(None, job) == []
 
 
 def test_delivery_rebuilds_context_and_completes(demo, demo_admin, as_worker):
@@ -99,7 +90,7 @@ def test_failures_retry_then_dead_letter(
     job.refresh_from_db()
     assert (job.status, job.attempts, job.dead_letter) == ("submitted", 2, False)
     assert job.error == "ValueError: no"
-    assert queued() == [(job.id, "", 1), (job.id, "", 2)]
+    assert queued(None, job) == [(job.id, "", 1), (job.id, "", 2)]
     retry_event = job.events.order_by("id").last()
     assert (retry_event.status, retry_event.attempt, retry_event.message) == (
         "submitted",
@@ -131,7 +122,7 @@ def test_failures_retry_then_dead_letter(
         3,
         False,
     )
-    assert queued()[-1] == (job.id, "", 3)
+    assert queued(None, job)[-1] == (job.id, "", 3)
 
 
 def test_result_must_be_json(demo, demo_admin, as_worker):
@@ -178,10 +169,11 @@ def test_system_job_runs_as_system(demo, as_worker):
 )
 def test_bad_submissions_are_refused_naming_the_field(demo, func, kwargs, options, field):
     options = {"kind": "t", **options}
+    before = Job.objects.count()
     with pytest.raises(InvalidJob) as raised:
         submit(make_context(demo), func, kwargs, **options)
     assert raised.value.field == field and raised.value.code == "VALIDATION_FAILED"
-    assert Job.objects.count() == 0
+    assert Job.objects.count() == before
 
 
 def test_only_failed_jobs_are_retried(demo, as_worker):

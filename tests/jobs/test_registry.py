@@ -13,8 +13,7 @@ from apps.audit.models import AuditEvent
 from apps.jobs import registry, submit, watch
 from apps.jobs.models import Worker
 from apps.jobs.runner import run_delivery
-from tests.jobs.conftest import add_worker, make_context, statuses
-from tests.jobs.test_lifecycle import queued
+from tests.jobs.conftest import add_worker, make_context, queued, statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +105,7 @@ def test_watcher_marks_down_once_rescues_jobs_and_records(
     assert job.events.order_by("id").reverse()[1].error == (
         "worker alpha went down during attempt 1"
     )
-    assert queued() == [(job.id, "", 2)]  # the retry, on the shared queue
+    assert queued(None, job) == [(job.id, "", 2)]  # the retry, on the shared queue
     down = AuditEvent.objects.get(action="worker.down")
     assert (down.chain, down.object_name, down.record_id, down.actor) == (
         "_system",

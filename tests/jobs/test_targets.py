@@ -8,8 +8,7 @@ from apps.jobs import submit
 from apps.jobs.queues import worker_queue
 from apps.jobs.runner import run_delivery
 from apps.jobs.targets import Target, parse_labels, parse_target
-from tests.jobs.conftest import add_worker, make_context, statuses
-from tests.jobs.test_lifecycle import queued
+from tests.jobs.conftest import add_worker, make_context, queued, statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +82,8 @@ def test_targets_reach_every_matching_live_worker(
     assert submitted_slots(job) == workers  # never gamma: its heartbeats stopped
     assert job.status == "submitted"
     for name in workers:
-        assert queued(worker_queue(name)) == [(job.id, name, 1)]
-    assert queued() == []  # nothing on the shared queue
+        assert queued(worker_queue(name), job) == [(job.id, name, 1)]
+    assert queued(None, job) == []  # nothing on the shared queue
 
 
 @pytest.mark.parametrize("target", ["group:gpu", "gamma", "nobody"])
@@ -134,8 +133,8 @@ def test_broadcast_outcome_per_worker_and_partial_failure(
     with django_capture_on_commit_callbacks(execute=True):
         job = retry(job.id)
     assert job.status == "started"
-    assert queued(worker_queue("beta"))[-1] == (job.id, "beta", 2)
-    assert len(queued(worker_queue("alpha"))) == 1
+    assert queued(worker_queue("beta"), job)[-1] == (job.id, "beta", 2)
+    assert len(queued(worker_queue("alpha"), job)) == 1
 
 
 def test_all_completed_and_all_failed(fleet, demo):

@@ -9,11 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django_q.conf import Conf
 
 from apps.audit.models import AuditEvent
@@ -73,7 +73,13 @@ class WorkerProcess:
 
 @pytest.fixture(params=["orm", "redis"])
 def broker(request, monkeypatch):
-    """The broker of this test process and of the workers it starts."""
+    """The broker of this test process and of the workers it starts, under a cluster name
+    of this test's own: other runs of this suite may share the Redis db at the same time."""
+    name = f"jobs-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setattr(Conf, "PREFIX", name)  # also the salt django-q2 signs tasks with
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+    monkeypatch.setattr(Conf, "Q_STAT", f"django_q:{name}:cluster")
+    monkeypatch.setenv("Q_CLUSTER_NAME", name)
     if request.param == "redis":
         if not redis_reachable():
             pytest.skip(f"Redis at {REDIS_URL} is unreachable")
@@ -95,11 +101,11 @@ def workers(broker, tmp_path):
     def start(name: str, labels: str = "") -> WorkerProcess:
         data_dir = tmp_path / name
         data_dir.mkdir(exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "Q_CLUSTER"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         env.update(
             DATABASE_URL=database_url(),
             OS_DATA_DIR=str(data_dir),
-            OS_AUTH_SECRET=settings.SECRET_KEY,  # django-q2 signs task payloads with it
+            OS_AUTH_SECRET=Conf.SECRET_KEY,  # the key this process signs task payloads with
             OS_WORKER_NAME=name,
             OS_WORKER_LABELS=labels,
             OS_WORKER_HEARTBEAT_SECONDS=HEARTBEAT,
@@ -166,7 +172,7 @@ def test_job_life_cycle_on_a_worker_process(workers, project, broker):
     alpha = workers("alpha", "group=web.dev")
     row = Worker.objects.get(name="alpha")
     assert row.labels == {"group": "web.dev"} and row.pid == alpha.process.pid
-    assert row.queues == [Conf.CLUSTER_NAME, "objectos.w.alpha"]
+    assert row.queues == [Conf.CLUSTER_NAME, f"{Conf.CLUSTER_NAME}.w.alpha"]
     assert row.facts["cpu_count"] == os.cpu_count()
 
     ctx = make_context(project, user, request_id="req-life-cycle")

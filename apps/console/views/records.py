@@ -7,18 +7,28 @@ reader may not read answers 403, a record outside its scope 404 (also by raw id)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.query import list_events, parse_query
 from apps.console import fields as widgets
+from apps.console.dashboards import Tokens, compute, resolve_tokens
 from apps.console.forms import RecordForm, lookup_choices
-from apps.console.pages import ListSpec, resolve_tokens
+from apps.console.listviews import (
+    CALENDAR_LIMIT,
+    DRAWN,
+    gallery_cards,
+    month_filter,
+    month_grid,
+    month_of,
+    next_month,
+    previous_month,
+)
+from apps.console.pages import ListSpec
 from apps.console.views.actions import action_links
 from apps.console.views.common import PREFIX, Console, console_view, error_page, page
 from apps.kernel.kernel import ObjectRuntime
@@ -89,9 +99,14 @@ def _list_spec(
     group = view.kanban_field if view.type == "kanban" else view.group_by
     if group and not _column_ok(runtime, access, group):
         group = None
-    tokens = {"today": date.today().isoformat(), "now": timezone.now().isoformat()}
-    tokens.update(current_user=console.ctx.user_id, me=console.ctx.user_id)
+    tokens = Tokens(console.ctx.user_id)
     filters: list[Any] = [resolve_tokens(view.filter, tokens)] if view.filter else []
+    nav = request.GET.get("nav")
+    if nav:  # a navigation item's data slice (`filters` of an object entry)
+        slice_filter = console.site.nav_filters(nav)
+        if slice_filter is None:
+            raise InvalidQuery(f"no navigation item '{nav}' with filters", field="nav")
+        filters.append(resolve_tokens(slice_filter, tokens))
     active: dict[str, str] = {}
     for name in view.filterable:
         value = request.GET.get(f"f_{name}")
@@ -117,11 +132,31 @@ def _list_spec(
     if group:
         sort = [(group, False), *[s for s in sort if s[0] != group]]
     page_size = KANBAN_LIMIT if view.type == "kanban" else view.page_size
+    extra: list[str] = []
+    month, date_field, cover_field = None, view.options.get("startDateField"), None
+    if (
+        view.type == "calendar"
+        and isinstance(date_field, str)
+        and _column_ok(runtime, access, date_field)
+    ):
+        month = month_of(request.GET.get("m"), timezone.localdate())
+        filters.append(month_filter(date_field, month))
+        extra.append(date_field)
+        page_size = CALENDAR_LIMIT
+        sort = sort if sort_param else [(date_field, False)]
+    else:
+        date_field = None
+    if view.type == "gallery":
+        cover_field = view.options.get("coverField")
+        if isinstance(cover_field, str) and _column_ok(runtime, access, cover_field):
+            extra.append(cover_field)
+        else:
+            cover_field = None
     try:
         page_number = max(1, int(request.GET.get("p", "1")))
     except ValueError:
         raise InvalidQuery("p must be a page number", field="p") from None
-    select = list(dict.fromkeys(["id", *columns, *([group] if group else [])]))
+    select = list(dict.fromkeys(["id", *columns, *([group] if group else []), *extra]))
     spec = QuerySpec(
         top=page_size,
         skip=(page_number - 1) * page_size,
@@ -139,6 +174,9 @@ def _list_spec(
         "sort": sort_param,
         "page_number": page_number,
         "page_size": page_size,
+        "month": month,
+        "date_field": date_field,
+        "cover_field": cover_field,
     }
     return spec, shown
 
@@ -160,7 +198,8 @@ def object_list(request: HttpRequest, object_name: str) -> HttpResponse:
     except (InvalidField, InvalidQuery) as problem:
         error, status = problem.message, 400
         spec, shown = QuerySpec(top=0), {"columns": [], "group": None, "active": {}, "term": "",
-                                         "sort": "", "page_number": 1, "page_size": 1}  # fmt: skip
+                                         "sort": "", "page_number": 1, "page_size": 1,
+                                         "month": None, "date_field": None, "cover_field": None}  # fmt: skip
         result = {"records": [], "total": 0, "hasMore": False}
     t = console.t
     columns = [
@@ -195,6 +234,7 @@ def object_list(request: HttpRequest, object_name: str) -> HttpResponse:
         lanes += [
             {"label": str(v) if v is not None else "–", "rows": r} for v, r in by_value.items()
         ]
+    layout = _layout(console, runtime, view, shown, result["records"], rows)
     filters = []
     for name in view.filterable:
         if not _column_ok(runtime, access, name):
@@ -231,6 +271,7 @@ def object_list(request: HttpRequest, object_name: str) -> HttpResponse:
         rows=rows,
         lanes=lanes,
         kanban=bool(lanes),
+        **layout,
         grouped=bool(group) and not lanes,
         filters=filters,
         searchable=bool(runtime.search_columns) or view.searchable,
@@ -253,6 +294,35 @@ def object_list(request: HttpRequest, object_name: str) -> HttpResponse:
     )
 
 
+def _layout(console: Console, runtime: ObjectRuntime, view: ListSpec, shown: dict[str, Any],
+            records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """What a calendar, gallery or chart view draws instead of (or above) the grid."""
+    layout: dict[str, Any] = {"calendar": None, "gallery": None, "chart": None, "view_note": ""}
+    if shown["date_field"]:
+        first, date_field = shown["month"], shown["date_field"]
+        title_field = view.options.get("titleField")
+        if not isinstance(title_field, str) or title_field not in shown["columns"]:
+            title_field = shown["columns"][0]
+        layout["calendar"] = month_grid(first, timezone.localdate(), records, date_field,
+                                        lambda r: _cell(console, runtime, title_field, r.get(title_field)))  # fmt: skip
+        layout.update(month_label=first.strftime("%B %Y"), month_prev=previous_month(first).strftime("%Y-%m"),
+                      month_next=next_month(first).strftime("%Y-%m"),
+                      weekdays=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])  # fmt: skip
+    elif view.type == "calendar":
+        layout["view_note"] = "This calendar's date field cannot be read; it is shown as a grid."
+    elif view.type == "gallery":
+        layout["gallery"] = gallery_cards(records, rows, shown["cover_field"])
+    elif view.type == "chart":
+        chart = view.options
+        layout["chart"] = compute(console.ctx, console.site, console.t, {
+            "id": view.name, "title": view.label, "type": chart.get("chartType") or "bar",
+            "dataset": chart.get("dataset"), "dimensions": chart.get("dimensions"),
+            "values": chart.get("values"), "layout": {"w": 12}})  # fmt: skip
+    if view.type not in DRAWN:
+        layout["view_note"] = f"The {view.type} view is shown as a grid here."
+    return layout
+
+
 def _read(console: Console, runtime: ObjectRuntime, access: Access, record_id: str) -> dict:
     expand = _expandable(runtime, access, list(runtime.fields))
     spec = QuerySpec(top=1, expand=expand)
@@ -266,8 +336,36 @@ def _save_uploads(console: Console, object_name: str, record_id: str, uploads: d
 
 
 def _form_page(request: HttpRequest, form: RecordForm, status: int, **extra: Any) -> HttpResponse:
+    record_id = extra.get("record_id")
+    suffix = f"visibility/?form={form.spec.name}"
+    visibility_url = object_url(
+        extra["object_name"], record_id, suffix if record_id else f"add/{suffix}"
+    )
     return page(request, "console/form.html", status=status, form=form, errors=form.form.errors,
-                non_field_errors=form.form.non_field_errors(), **extra)  # fmt: skip
+                non_field_errors=form.form.non_field_errors(), visibility_url=visibility_url,
+                **extra)  # fmt: skip
+
+
+@console_view
+@require_POST
+def form_visibility(
+    request: HttpRequest, object_name: str, record_id: str | None = None
+) -> HttpResponse:
+    """Which rows and sections of the form are shown for the posted (unsaved) values:
+    `{fields: {name: bool}, sections: {name: bool}}`. The same access checks as the form
+    itself (403 without the right, 404 for a record outside the reader's scope); nothing
+    is written."""
+    console: Console = request.console
+    runtime, access = _object(console, object_name)
+    if record_id is None and not access.can_create:
+        raise Forbidden(f"you may not create {object_name}")
+    if record_id is not None and not access.can_read:
+        raise Forbidden(f"you may not read {object_name}")
+    record = _read(console, runtime, access, record_id) if record_id is not None else None
+    spec = console.site.pages[object_name].form_view(request.GET.get("form"))
+    form = RecordForm(console.ctx, console.site, console.t, runtime, access, spec, record,
+                      data=request.POST)  # fmt: skip
+    return JsonResponse(form.visibility())
 
 
 @console_view

@@ -47,9 +47,23 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+EARLIER: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _earlier_jobs(db):
+    """Flow jobs other tests committed (transactional ones) are not this test's."""
+    EARLIER.clear()
+    EARLIER.update(Job.objects.filter(kind="flow").values_list("pk", flat=True))
+
+
 def run_flow_jobs() -> list[FlowRun]:
     runs = []
-    for job in Job.objects.filter(kind="flow", status="submitted").order_by("created_at"):
+    for job in (
+        Job.objects.filter(kind="flow", status="submitted")
+        .exclude(pk__in=EARLIER)
+        .order_by("created_at")
+    ):
         assert run_delivery(job.id, "", 1) == "completed"
         job.refresh_from_db()
         runs.append(FlowRun.objects.get(pk=job.result["run_id"]))

@@ -40,7 +40,40 @@
       if (!window.confirm(element.dataset.confirm)) { event.preventDefault(); }
     });
   }
+  // visibleWhen as the reader edits: the form's values go to the server, which
+  // evaluates the conditions (no CEL here) and answers which rows and sections show.
+  function attachVisibility(form) {
+    const url = form.dataset.visibilityUrl;
+    const token = form.querySelector("input[name=csrfmiddlewaretoken]");
+    let timer = null;
+    let asked = 0;
+    function apply(answer) {
+      Object.entries(answer.fields || {}).forEach(function ([name, shown]) {
+        form.querySelectorAll(".form-row[data-field='" + name + "']").forEach(function (row) { row.hidden = !shown; });
+      });
+      Object.entries(answer.sections || {}).forEach(function ([name, shown]) {
+        form.querySelectorAll("fieldset[data-section='" + name + "']").forEach(function (section) { section.hidden = !shown; });
+      });
+    }
+    function ask() {
+      const body = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (typeof value === "string") { body.append(key, value); }
+      });
+      const number = ++asked;
+      fetch(url, {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "X-CSRFToken": token ? token.value : "", "Accept": "application/json" },
+      })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (answer) { if (answer && number === asked) { apply(answer); } });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(ask, 150); }
+    form.addEventListener("change", later);
+    form.addEventListener("input", later);
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-visibility-url]").forEach(attachVisibility);
     document.querySelectorAll("select[data-search-url]").forEach(attachLookup);
     document.querySelectorAll("[data-confirm]").forEach(attachConfirm);
   });
