@@ -125,7 +125,10 @@ def format_number(value: Any, measure: dict[str, Any]) -> str:
     if fmt.endswith("%"):
         decimals = len(fmt.split(".")[1]) - 1 if "." in fmt else 0
         return f"{value * 100:,.{decimals}f}%"
-    decimals = len(fmt.split(".")[1]) if "." in fmt else (0 if float(value).is_integer() else 2)
+    if "." in fmt:
+        decimals = len(fmt.split(".")[1])
+    else:  # "0,0": whole numbers; no format: as precise as the value needs
+        decimals = 0 if fmt or float(value).is_integer() else 2
     text = f"{value:,.{decimals}f}"
     currency = measure.get("currency")
     return f"{currency} {text}" if currency else text
@@ -250,6 +253,11 @@ def _fill(
         try:
             return resolver.resolve(str(name)).lookup
         except RuleError:
+            known = runtime.fields.get(str(name))
+            if known is not None and not known.stored and str(name) in access.readable:
+                raise WidgetProblem(
+                    f"field '{name}' is computed; it cannot be aggregated here"
+                ) from None
             raise WidgetProblem(f"field '{name}' cannot be read") from None
 
     measures = {
@@ -297,7 +305,7 @@ def _fill(
         annotations[f"d{i}"] = Trunc(lookup, grain) if grain in GRANULARITIES else F(lookup)
     keys = list(annotations)
     grouped = list(rows.annotate(**annotations).values(*keys).annotate(**aggregates)
-                   .order_by(*keys)[:MAX_GROUPS])  # fmt: skip
+                   .order_by(*(F(k).asc(nulls_first=True) for k in keys))[:MAX_GROUPS])  # fmt: skip
     field_of = {name: str(dimensions[name].get("field") or name) for name in dims}
     labels = {
         name: _labels(

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from apps.console.views import actions, auth, dashboards, jobs, platform, records
+from apps.console.views import actions, auth, dashboards, jobs, lists, platform, records
 
 OBJECT = r"(?P<object_name>[a-z][a-z0-9_]{0,62})"
 ACTION = r"(?P<action_name>[A-Za-z][A-Za-z0-9_]{0,99})"
@@ -13,7 +13,7 @@ urlpatterns = [
     path("", records.index, name="index"),
     path("login/", auth.sign_in, name="login"),
     path("logout/", auth.sign_out, name="logout"),
-    re_path(rf"^o/{OBJECT}/$", records.object_list, name="list"),
+    re_path(rf"^o/{OBJECT}/$", lists.object_list, name="list"),
     re_path(rf"^o/{OBJECT}/add/$", records.record_add, name="add"),
     re_path(rf"^o/{OBJECT}/add/visibility/$", records.form_visibility, name="add_visibility"),
     re_path(rf"^o/{OBJECT}/delete-selected/$", records.bulk_delete, name="bulk_delete"),

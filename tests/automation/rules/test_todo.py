@@ -248,3 +248,35 @@ def test_compute_next_task_due_date_refuses_to_guess():
         compute_next_task_due_date(
             None, {"dueDate": "2026-01-01", "recurrenceType": "daily", "interval": 0}
         )
+
+
+def test_the_task_completion_flow_uses_the_plugin_function(client, todo):
+    """The artifact's record-triggered flow, run now: its script node calls
+    computeNextTaskDueDate and the next occurrence is created a week later."""
+    from apps.automation import flows
+    from apps.kernel.cache import kernels
+    from apps.projects.context import Context
+
+    record = task(
+        client,
+        subject="water plants",
+        is_recurring=True,
+        recurrence_type="weekly",
+        due_date="2026-11-20",
+    )
+    done = client.patch(f"{DATA}/{record['id']}", {"status": "completed"}, format="json").json()[
+        "record"
+    ]
+    kernel = kernels.get_version(todo.name, todo.published_version_id)
+    user = factories.make_user("admin@todo.test", todo, superuser=True)
+    ctx = Context(
+        request_id="flow-test", project_id=todo.pk, project_name=todo.name, kernel=kernel, user=user
+    )
+    run = flows.run(ctx, "task_completion", {}, record=done, previous=record)
+    assert run.status == "completed", run.__dict__
+    following = client.get(DATA, {"subject": "water plants", "status": "not_started"}).json()[
+        "records"
+    ]
+    assert [(r["due_date"], r["recurrence_type"], r["is_recurring"]) for r in following] == [
+        ("2026-11-27", "weekly", True)
+    ]
