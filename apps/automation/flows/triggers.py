@@ -97,12 +97,25 @@ def _event_context(kernel: Any, event: Any, user_id: Any) -> Context:
     )
 
 
+def serving(kernel: Any, event: Any) -> bool:
+    """Whether the write came from a kernel that serves the project (one in the kernel
+    cache): the throwaway kernel that publishes a version writes its seed data, which is
+    the app's starting state, not activity to automate. A write marked `seeding` in its
+    context's extras is skipped too."""
+    from apps.kernel.cache import kernels
+
+    ctx = getattr(event, "context", None)
+    if ctx is not None and ctx.extra.get("seeding"):
+        return False
+    return kernels.contains(kernel.project_name, kernel.version_id)
+
+
 def handle_record_event(kernel: Any, flow_name: str, event: Any) -> None:
     """Evaluate the flow's condition for this change and launch it when it holds."""
     from apps.automation.flows import launch
 
     graph = kernel_flows(kernel).graphs.get(flow_name)
-    if graph is None:
+    if graph is None or not serving(kernel, event):
         return
     payload = event.payload
     record, previous = payload.get("record"), payload.get("previous")
