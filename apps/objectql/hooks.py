@@ -58,8 +58,10 @@ def validate(
 
 
 def listening(ctx: Context) -> bool:
-    """Whether anything subscribes to anything (the hot path's only check when not)."""
-    return bool(len(ctx.kernel.topics) or len(broker.topics))
+    """Whether anything subscribes to anything (the hot path's only check when not).
+    Seed data written while a version is published is the app's starting state, not
+    activity: it emits no events (apps.schema.publish marks that context `seeding`)."""
+    return bool(len(ctx.kernel.topics) or len(broker.topics)) and not ctx.extra.get("seeding")
 
 
 def wants(ctx: Context, runtime: ObjectRuntime, kind: str) -> bool:

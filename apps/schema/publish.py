@@ -138,10 +138,13 @@ def approve(version: AppVersion, *, allow_destructive: bool = False, user=None) 
         )
         kernel = Kernel(project.name, version.pk, version.number, new)
         ctx.kernel = kernel
+        ctx.extra["seeding"] = True  # seed rows emit no data events (objectql.hooks)
         try:
             load_seed_data(ctx, kernel)
         except ObjectQLError as error:
             raise SchemaError(error.message) from None
+        finally:
+            ctx.extra.pop("seeding", None)
         broker.emit(ctx, "artifact.published", _published_payload(project, version.number))
 
     apply_plan(project.name, old, new.artifact, plan, then=publish)

@@ -98,16 +98,11 @@ def _event_context(kernel: Any, event: Any, user_id: Any) -> Context:
 
 
 def serving(kernel: Any, event: Any) -> bool:
-    """Whether the write came from a kernel that serves the project (one in the kernel
-    cache): the throwaway kernel that publishes a version writes its seed data, which is
-    the app's starting state, not activity to automate. A write marked `seeding` in its
-    context's extras is skipped too."""
-    from apps.kernel.cache import kernels
-
+    """Whether the change is activity to automate. Seed data written while a version is
+    published emits no events at all (apps.objectql.hooks); a write whose context is
+    marked `seeding` anyway is skipped here too."""
     ctx = getattr(event, "context", None)
-    if ctx is not None and ctx.extra.get("seeding"):
-        return False
-    return kernels.contains(kernel.project_name, kernel.version_id)
+    return not (ctx is not None and ctx.extra.get("seeding"))
 
 
 def handle_record_event(kernel: Any, flow_name: str, event: Any) -> None:

@@ -11,6 +11,7 @@ from apps.automation.models import FlowRun, Notification
 from apps.jobs.models import Job
 from apps.jobs.runner import run_delivery
 from tests import factories
+from tests.automation.flows.app import artifact
 from tests.automation.flows.conftest import context
 
 
@@ -218,3 +219,19 @@ def test_flows_that_keep_triggering_each_other_stop_after_max_chain(flw, member_
     assert runs == MAX_CHAIN
     record = member_client.get(f"/api/v1/data/flw_task/{task['id']}").json()["record"]
     assert record["bounce"] == MAX_CHAIN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_data_of_a_published_version_triggers_no_flow():
+    """Seed rows are the app's starting state: publishing writes them without data
+    events, so the active create-triggered flow (priority high) launches nothing."""
+    from apps.kernel.models import OutboxEvent
+
+    raw = artifact()
+    raw["data"] = [{"object": "flw_task", "records": [{"title": "Seeded", "priority": "high"}]}]
+    events_before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    project = factories.publish_artifact("flwseed", raw)
+    assert project.published_version_id is not None
+    assert not Job.objects.filter(kind="flow").exclude(pk__in=EARLIER).exists()
+    topics = list(OutboxEvent.objects.exclude(pk__in=events_before).values_list("topic", flat=True))
+    assert topics == ["artifact.published"]
