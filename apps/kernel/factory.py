@@ -17,10 +17,10 @@ from django.db.migrations.state import AppConfigStub
 
 from apps.fieldtypes.base import Relation
 from apps.fieldtypes.registry import get_type
+from apps.fieldtypes.types._relation import USER_REFERENCES
 from apps.kernel.exceptions import KernelError
 from apps.kernel.grants import add_grant_models
 
-USER_REFERENCES = frozenset({"sys_user", "user", "users", "_user"})
 SYSTEM_FIELDS = ("id", "owner_id", "created_by", "created_at", "updated_by", "updated_at")
 GENERATED_MODULE = "apps.kernel.generated"
 INDEXED_TYPES = frozenset({"select", "radio"})

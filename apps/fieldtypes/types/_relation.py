@@ -3,7 +3,8 @@
 Single: `ForeignKey(relation.to, on_delete=relation.on_delete, db_column=field.name,
 null=True, related_name="+")`, so the model attribute `<name>_id` holds the id.
 `multiple`: a JSON array of distinct ids (no database constraint). Ids are non-empty
-strings; `clean` does not check that the target exists (the write path does).
+strings; `clean` does not check that the target exists (the write path does). A
+reference to the users (`sys_user`, ...) takes user ids, integers, like the `user` type.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from apps.fieldtypes.types._list import clean_list, json_column, list_operand
 
 if TYPE_CHECKING:
     from apps.artifact.models import Field
+
+# References that name the platform's users rather than an object of the artifact.
+USER_REFERENCES = frozenset({"sys_user", "user", "users", "_user"})
 
 ON_DELETE = {
     "set_null": models.SET_NULL,
@@ -78,6 +82,8 @@ class RelationFamily(FieldType):
         """One target id; an expanded record `{"id": ...}` is accepted for its id."""
         if isinstance(value, dict) and "id" in value:
             value = value["id"]
+        if field.reference in USER_REFERENCES:
+            return clean_user_id(field, value)
         if not isinstance(value, str):
             raise invalid_type(field, "a record id (string)", value)
         if not value.strip():
@@ -102,7 +108,19 @@ class RelationFamily(FieldType):
         return {"type": "string"}
 
     def openapi_schema(self, field: Field) -> dict[str, Any]:
-        item = {**self.id_schema(), "description": f"id of a {field.reference} record"}
+        schema = {"type": "integer"} if field.reference in USER_REFERENCES else self.id_schema()
+        item = {**schema, "description": f"id of a {field.reference} record"}
         if field.multiple:
             return {"type": "array", "items": item, "uniqueItems": True}
         return item
+
+
+def clean_user_id(field: Field, value: Any) -> int:
+    """A user id: an integer, or its decimal digits as a string."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_type(field, "a user id (integer)", value)
+    if value < 1:
+        raise FieldValueError("invalid_id", f"{field.name}: {value} is not a user id")
+    return value

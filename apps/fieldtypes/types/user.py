@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 
-from apps.fieldtypes.base import CURRENT_USER, FieldValueError, Relation
-from apps.fieldtypes.checks import invalid_type
+from apps.fieldtypes.base import CURRENT_USER, Relation
 from apps.fieldtypes.registry import register
 from apps.fieldtypes.types._list import json_column
-from apps.fieldtypes.types._relation import RelationFamily
+from apps.fieldtypes.types._relation import RelationFamily, clean_user_id
 
 if TYPE_CHECKING:
     from apps.artifact.models import Field
@@ -50,13 +49,7 @@ class UserType(RelationFamily):
     def clean_id(self, field: Field, value: Any) -> int:
         if isinstance(value, dict) and "id" in value:
             value = value["id"]
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise invalid_type(field, "a user id (integer)", value)
-        if value < 1:
-            raise FieldValueError("invalid_id", f"{field.name}: {value} is not a user id")
-        return value
+        return clean_user_id(field, value)
 
     def default(self, field: Field) -> Any:
         if field.default_value == "current_user":

@@ -72,15 +72,7 @@ def _values(execution, node: Node) -> dict[str, Any]:
     fields = node.setting("fields") or node.setting("values") or node.setting("record") or {}
     if not isinstance(fields, dict):
         raise NodeFailed(f"node '{node.id}' ({node.type}): fields must be an object")
-    values = execution.render(fields)
-    runtime = execution.ctx.kernel.object(_object_name(node))
-    for name, value in values.items():
-        field = runtime.fields.get(name)
-        # A lookup to users reads as an integer id but is written as text: a record read
-        # by one node and written by the next must round-trip.
-        if field is not None and field.is_user_reference and type(value) is int:
-            values[name] = str(value)
-    return values
+    return execution.render(fields)
 
 
 @node_type("create_record")
