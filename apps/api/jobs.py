@@ -17,10 +17,10 @@ from apps.jobs.models import Job
 from apps.jobs.submission import retry
 from apps.objectql.exceptions import Forbidden
 from apps.projects.context import Context
-from apps.security.access import applicable_sets
+from apps.security.access import SETUP_PERMISSIONS, holds_system_permission
 from apps.security.principal import principal_of
 
-ADMIN_PERMISSIONS = frozenset({"setup.access"})
+ADMIN_PERMISSIONS = SETUP_PERMISSIONS
 
 
 def accepted(job: Job) -> Response:
@@ -31,13 +31,7 @@ def accepted(job: Job) -> Response:
 
 
 def is_project_admin(ctx: Context) -> bool:
-    principal = principal_of(ctx)
-    if principal.is_superuser or principal.is_system:
-        return True
-    return any(
-        ADMIN_PERMISSIONS.intersection(permission_set.system_permissions or ())
-        for permission_set in applicable_sets(ctx.kernel, principal)
-    )
+    return holds_system_permission(ctx.kernel, principal_of(ctx), ADMIN_PERMISSIONS)
 
 
 def _scope(request: Request) -> tuple[Context, bool]:

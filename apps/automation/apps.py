@@ -16,3 +16,7 @@ class AutomationConfig(AppConfig):
 
         on_kernel_build(triggers.attach_record_triggers)  # flows: record-triggered flows
         on_kernel_build(schedules.sync_on_build)  # flows: django-q2 schedules
+        from apps.automation.worker_alerts import notify_worker_change
+        from apps.jobs.watch import on_worker_change
+
+        on_worker_change(notify_worker_change)  # workers going down or coming back

@@ -119,6 +119,23 @@ def applicable_sets(kernel: Kernel, principal: Principal) -> list[PermissionSet]
     ]  # fmt: skip
 
 
+# System permissions that make a member an administrator of the project's platform
+# pages (jobs and workers of everyone, plugin errors, worker notifications).
+SETUP_PERMISSIONS = frozenset({"setup.access"})
+
+
+def holds_system_permission(
+    kernel: Kernel, principal: Principal, permissions: frozenset[str] = SETUP_PERMISSIONS
+) -> bool:
+    """Superusers and system hold every permission; others through a permission set."""
+    if principal.is_superuser or principal.is_system:
+        return True
+    return any(
+        permissions.intersection(permission_set.system_permissions or ())
+        for permission_set in applicable_sets(kernel, principal)
+    )
+
+
 def compile_access(
     kernel: Kernel,
     runtime: ObjectRuntime,
