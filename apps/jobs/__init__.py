@@ -23,9 +23,17 @@ def submit(
     target: str = "_any",
     max_attempts: int = 3,
     queue: str = "default",
+    idempotency_key: str | None = None,
 ) -> Job:
     from apps.jobs.submission import submit as _submit
 
     return _submit(
-        ctx, func, kwargs, kind=kind, target=target, max_attempts=max_attempts, queue=queue
+        ctx,
+        func,
+        kwargs,
+        kind=kind,
+        target=target,
+        max_attempts=max_attempts,
+        queue=queue,
+        idempotency_key=idempotency_key,
     )

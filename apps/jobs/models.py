@@ -37,6 +37,9 @@ class Job(models.Model):
     is_system = models.BooleanField(default=False)
     api_key_id = models.IntegerField(null=True, blank=True)
     request_id = models.CharField(max_length=128, blank=True, default="")
+    # Set by submitters that may submit the same work twice (a redelivered event): the
+    # second submit with the key returns the first job instead of a new one.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     max_attempts = models.PositiveIntegerField(default=3)
     attempts = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=24, default="submitted", db_index=True)

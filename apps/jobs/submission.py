@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import orjson
+from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
 from apps.jobs import lifecycle, queues, registry
@@ -61,6 +62,18 @@ def _unserved(queue: str) -> str:
     return f"no registered worker serves queue {queue!r} yet"
 
 
+def _create(**values: Any) -> tuple[Job, bool]:
+    """(the new Job row, True); with a key another transaction just took, (that job, False)."""
+    idempotency_key = values["idempotency_key"]
+    if idempotency_key is None:
+        return Job.objects.create(**values), True
+    try:
+        with transaction.atomic():
+            return Job.objects.create(**values), True
+    except IntegrityError:
+        return Job.objects.get(idempotency_key=idempotency_key), False
+
+
 def submit(
     ctx: Context,
     func: str,
@@ -70,18 +83,27 @@ def submit(
     target: str = "_any",
     max_attempts: int = 3,
     queue: str = "default",
+    idempotency_key: str | None = None,
 ) -> Job:
     """Record a job for `func(ctx, **kwargs)` and queue it after the caller's commit.
 
     `_any` goes to the shared queue of `queue`; any other target gets one delivery per
     matching live worker, on that worker's own queue. When nobody matches, the job is
-    `skipped` with the reason, and nothing is queued."""
+    `skipped` with the reason, and nothing is queued. With an `idempotency_key` that an
+    earlier job holds, that job is returned and nothing new is recorded or queued."""
     kwargs = _check(func, kwargs, kind, queue, max_attempts)
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+        raise InvalidJob("idempotency_key must be 1 to 200 characters", field="idempotency_key")
     parsed = parse_target(target)
     kernel = ctx.kernel
     with write_transaction():
+        if idempotency_key is not None:
+            earlier = Job.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return earlier
         project_id = _project_id(ctx)
-        job = Job.objects.create(
+        job, created = _create(
+            idempotency_key=idempotency_key,
             kind=kind,
             func=func,
             kwargs=kwargs,
@@ -95,6 +117,8 @@ def submit(
             request_id=ctx.request_id or "",
             max_attempts=max_attempts,
         )
+        if not created:
+            return job  # a concurrent submit with the same key won
         if parsed.kind == "any":
             lifecycle.submit_slot(job, "", 1, _unserved(queue))
         else:

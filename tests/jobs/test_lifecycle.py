@@ -41,6 +41,26 @@ def test_enqueue_happens_on_commit(demo, demo_admin, django_capture_on_commit_ca
     assert queued(None, job) == [(job.id, "", 1)]
 
 
+def test_an_idempotency_key_submits_the_work_once(
+    demo, demo_admin, django_capture_on_commit_callbacks
+):
+    ctx = make_context(demo, demo_admin)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = submit(ctx, "tests.jobs.tasks.whoami", {}, kind="test.whoami",
+                       idempotency_key="event-1")  # fmt: skip
+        again = submit(ctx, "tests.jobs.tasks.whoami", {}, kind="test.whoami",
+                       idempotency_key="event-1")  # fmt: skip
+        other = submit(ctx, "tests.jobs.tasks.whoami", {}, kind="test.whoami",
+                       idempotency_key="event-2")  # fmt: skip
+    assert again.pk == first.pk and other.pk != first.pk
+    assert len(callbacks) == 2  # one enqueue per distinct key
+    assert queued(None, first, other) == [(first.id, "", 1), (other.id, "", 1)]
+    assert statuses(Job.objects.get(pk=first.pk)) == [("submitted", "", 1)]
+    with pytest.raises(InvalidJob) as error:
+        submit(ctx, "tests.jobs.tasks.whoami", {}, kind="test.whoami", idempotency_key="")
+    assert error.value.field == "idempotency_key"
+
+
 def test_rolled_back_submission_leaves_nothing(demo, demo_admin):
     ctx = make_context(demo, demo_admin)
     with pytest.raises(RuntimeError), transaction.atomic():

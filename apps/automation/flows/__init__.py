@@ -52,6 +52,7 @@ def launch(
     previous: dict[str, Any] | None = None,
     trigger: str = "manual",
     chain: int = 0,
+    idempotency_key: str | None = None,
 ) -> Job:
     """Submit a job that runs the flow on a worker as `ctx`'s user (apps.jobs.submit):
     the record is read again by id there, or taken as given (`record`, `previous`: the
@@ -70,7 +71,9 @@ def launch(
         "trigger": trigger,
         "chain": chain,
     }
-    return submit(ctx, RUN_TASK, kwargs, kind="flow", max_attempts=1)
+    return submit(
+        ctx, RUN_TASK, kwargs, kind="flow", max_attempts=1, idempotency_key=idempotency_key
+    )
 
 
 def resume(ctx: Context, run_id: str, payload: Any) -> FlowRun:

@@ -139,4 +139,6 @@ def handle_record_event(kernel: Any, flow_name: str, event: Any) -> None:
         previous=previous,
         trigger=f"record.{event.topic.rsplit('.', 1)[-1]}",
         chain=chain,
+        # a redelivered event (at-least-once) launches the flow once
+        idempotency_key=f"flow:{kernel.project_name}:{flow_name}:{event.idempotency_key}",
     )

@@ -235,3 +235,25 @@ def test_seed_data_of_a_published_version_triggers_no_flow():
     assert not Job.objects.filter(kind="flow").exclude(pk__in=EARLIER).exists()
     topics = list(OutboxEvent.objects.exclude(pk__in=events_before).values_list("topic", flat=True))
     assert topics == ["artifact.published"]
+
+
+def test_a_redelivered_event_launches_its_flow_once(flw, member_client, committed):
+    """Events are delivered at least once: delivering the same outbox row again finds the
+    job its first delivery submitted (the event's idempotency key) and launches nothing."""
+    from apps.kernel.events import broker
+    from apps.kernel.models import OutboxEvent
+
+    created = committed(
+        lambda: member_client.post(
+            "/api/v1/data/flw_task", {"title": "Hot", "priority": "high"}, format="json"
+        )
+    )
+    assert created.status_code == 201
+    jobs = Job.objects.filter(kind="flow").exclude(pk__in=EARLIER)
+    assert jobs.count() == 1
+    event = OutboxEvent.objects.get(topic="data.flw_task.created", payload__id=created.json()["id"])
+    OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=None)
+    assert committed(lambda: broker.deliver(event.pk)) is True
+    assert jobs.count() == 1
+    (job,) = run_flow_jobs()
+    assert job.status == "completed"
