@@ -1,7 +1,7 @@
 """Notifications when a job worker goes down or comes back (apps.jobs.watch listeners).
 
 Workers serve every project of the installation, so each project's administrators hear
-about it: its superusers and the members whose permission sets grant `setup.access`
+about it: its members who are superusers or whose permission sets grant `setup.access`
 (the people who see /api/v1/workers). One notification per person and project.
 """
 
@@ -28,21 +28,23 @@ MESSAGES = {
 
 
 def _admins(project: Project) -> list[int]:
-    """Superusers and the project's members holding `setup.access` (as apps.api.jobs)."""
-    User = get_user_model()
-    ids = set(
-        User._base_manager.filter(is_superuser=True, is_active=True).values_list("pk", flat=True)
-    )
-    if project.published_version_id is None:
-        return sorted(ids)
-    kernel = kernels.get_version(project.name, project.published_version_id)
-    members = User._base_manager.filter(
+    """The project's members who are superusers or hold `setup.access` (as apps.api.jobs
+    decides who sees the workers)."""
+    members = get_user_model()._base_manager.filter(
         is_active=True, pk__in=Membership.objects.filter(project=project).values("user_id")
-    ).exclude(pk__in=ids)
+    )
+    kernel = None
+    if project.published_version_id is not None:
+        kernel = kernels.get_version(project.name, project.published_version_id)
+    ids = []
     for user in members:
-        ctx = Context(request_id="", project_id=project.pk, project_name=project.name, user=user)
-        if holds_system_permission(kernel, principal_of(ctx)):
-            ids.add(user.pk)
+        if user.is_superuser:
+            ids.append(user.pk)
+        elif kernel is not None:
+            ctx = Context(request_id="", project_id=project.pk, project_name=project.name,
+                          user=user)  # fmt: skip
+            if holds_system_permission(kernel, principal_of(ctx)):
+                ids.append(user.pk)
     return sorted(ids)
 
 
