@@ -135,6 +135,17 @@ def crm(crm_session, db):
     return crm_session
 
 
+@pytest.fixture(scope="session")
+def todo_session(shared_session):
+    return shared_session("todo")
+
+
+@pytest.fixture
+def todo(todo_session, db):
+    todo_session.refresh_from_db()
+    return todo_session
+
+
 @pytest.fixture
 def crm_admin(crm):
     return factories.make_user("admin@crm.test", crm, superuser=True)

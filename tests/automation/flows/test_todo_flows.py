@@ -16,17 +16,6 @@ from tests import factories
 DATA = "/api/v1/data/todo_task"
 
 
-@pytest.fixture(scope="session")
-def todo_session(shared_session):
-    return shared_session("todo")
-
-
-@pytest.fixture
-def todo(todo_session, db):
-    todo_session.refresh_from_db()
-    return todo_session
-
-
 @pytest.fixture
 def admin(todo):
     return factories.make_user("admin@todo.test", todo, superuser=True)

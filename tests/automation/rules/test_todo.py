@@ -19,17 +19,6 @@ DATA = "/api/v1/data/todo_task"
 ACTIONS = "/api/v1/actions/todo_task"
 
 
-@pytest.fixture(scope="session")
-def todo_session(shared_session):
-    return shared_session("todo")
-
-
-@pytest.fixture
-def todo(todo_session, db):
-    todo_session.refresh_from_db()
-    return todo_session
-
-
 @pytest.fixture
 def client(todo):
     return factories.api_client(todo, factories.make_user("admin@todo.test", todo, superuser=True))
