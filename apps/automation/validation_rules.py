@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 from apps.kernel.kernel import ObjectRuntime
 from apps.projects.context import Context
 from apps.security.rules import CelProgram
@@ -186,6 +184,8 @@ class JsonSchemaRule(Rule):
         schema = spec.get("schema")
         if not isinstance(schema, dict | bool):
             raise RuleInvalid("json_schema rule needs a schema object")
+        import jsonschema  # ~60 ms of imports: paid by kernels with such a rule only
+
         validator_class = jsonschema.validators.validator_for(
             schema, jsonschema.Draft202012Validator
         )
