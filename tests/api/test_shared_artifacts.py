@@ -497,14 +497,22 @@ def test_lookup_to_the_user_table_has_no_database_constraint(todo_session, db):
     )
     assert updated.status_code == 200, updated.content
     assert updated.json()["record"]["owner"] == owner.pk
-    for missing in ("999999", "not-a-user-id"):
+    # a lookup to the users takes user ids, as integers or their digits
+    assert (
+        client.patch(
+            f"/api/v1/data/todo_task/{task['id']}", {"owner": owner.pk}, format="json"
+        ).json()["record"]["owner"]
+        == owner.pk
+    )
+    for value, code, message in (
+        ("999999", "invalid_reference", "no user with id 999999"),
+        ("not-a-user-id", "invalid_type", "owner: expected a user id (integer), got string"),
+    ):
         refused = client.patch(
-            f"/api/v1/data/todo_task/{task['id']}", {"owner": missing}, format="json"
+            f"/api/v1/data/todo_task/{task['id']}", {"owner": value}, format="json"
         )
         assert refused.status_code == 400, refused.content
-        assert refused.json()["fields"] == [
-            {"field": "owner", "code": "invalid_reference", "message": f"no user with id {missing}"}
-        ]
+        assert refused.json()["fields"] == [{"field": "owner", "code": code, "message": message}]
 
 
 # -- legacy artifacts -----------------------------------------------------------------
