@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
@@ -226,6 +227,15 @@ def child(args: argparse.Namespace) -> int:
         call = client.post if method == "POST" else client.patch
         return call(path, body, content_type="application/json", **headers)
 
+    gc_time = [0.0, 0.0]
+
+    def gc_clock(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_time[1] = time.perf_counter()
+        else:
+            gc_time[0] += time.perf_counter() - gc_time[1]
+
+    gc.callbacks.append(gc_clock)
     out: dict[str, Any] = {}
     for mode in args.requests.split(","):
         for role in args.roles.split(","):
@@ -246,6 +256,10 @@ def child(args: argparse.Namespace) -> int:
                     print("   ", query["sql"][:400])
                 requests = requests[1:]
             profiler = cProfile.Profile() if args.profile and server == "runtime" else None
+            if os.environ.get("BENCH_GC_FREEZE"):
+                gc.collect()
+                gc.freeze()
+            gc_time[0] = 0.0
             cpu, wall = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -258,10 +272,12 @@ def child(args: argparse.Namespace) -> int:
             out[f"{mode} {role}"] = {
                 "cpu_us": round(cpu / n * 1e6),
                 "wall_us": round(wall / n * 1e6),
+                "gc_us": round(gc_time[0] / n * 1e6),
             }
             print(
                 f"{server:8} {mode:6} {role:5} cpu {cpu / n * 1e6:6.0f} us/request, "
-                f"wall {wall / n * 1e6:6.0f} us/request",
+                f"wall {wall / n * 1e6:6.0f} us/request, "
+                f"of it in the garbage collector {gc_time[0] / n * 1e6:5.0f} us/request",
                 flush=True,
             )
             if profiler:
