@@ -22,7 +22,25 @@ OBJECT = r"(?P<object_name>[a-z][a-z0-9_]{0,62})"
 RECORD = r"(?P<record_id>[^/]{1,64})"
 FIELD = r"(?P<field_name>[A-Za-z_][A-Za-z0-9_]{0,62})"
 
+# The data routes first: Django tries patterns in order, and they serve nearly every request.
 urlpatterns = [
+    re_path(rf"^data/{OBJECT}$", views.ObjectCollectionView.as_view()),
+    re_path(rf"^data/{OBJECT}/query$", views.ObjectQueryView.as_view()),
+    re_path(
+        rf"^data/{OBJECT}/(?P<operation>createMany|updateMany|deleteMany|batch)$",
+        views.ObjectBatchView.as_view(),
+    ),
+    re_path(rf"^data/{OBJECT}/(?P<record_id>[^/]{{1,64}})$", views.ObjectRecordView.as_view()),
+    re_path(rf"^data/{OBJECT}/{RECORD}/shares$", shares.RecordSharesView.as_view()),
+    re_path(
+        rf"^data/{OBJECT}/{RECORD}/shares/(?P<share_id>[^/]{{1,32}})$",
+        shares.RecordShareView.as_view(),
+    ),
+    re_path(rf"^data/{OBJECT}/{RECORD}/files/{FIELD}$", files.RecordFilesView.as_view()),
+    re_path(
+        rf"^data/{OBJECT}/{RECORD}/files/{FIELD}/(?P<file_ref>[^/]{{1,200}})$",
+        files.RecordFileView.as_view(),
+    ),
     path("auth/sign-in/email", auth.SignInEmailView.as_view()),
     path("auth/sign-out", auth.SignOutView.as_view()),
     path("auth/session", auth.SessionView.as_view()),
@@ -69,22 +87,5 @@ urlpatterns = [
     re_path(
         rf"^actions/{OBJECT}/(?P<action_name>[A-Za-z][A-Za-z0-9_]{{0,62}})/{RECORD}$",
         actions.ObjectActionView.as_view(),
-    ),
-    re_path(rf"^data/{OBJECT}$", views.ObjectCollectionView.as_view()),
-    re_path(rf"^data/{OBJECT}/query$", views.ObjectQueryView.as_view()),
-    re_path(
-        rf"^data/{OBJECT}/(?P<operation>createMany|updateMany|deleteMany|batch)$",
-        views.ObjectBatchView.as_view(),
-    ),
-    re_path(rf"^data/{OBJECT}/(?P<record_id>[^/]{{1,64}})$", views.ObjectRecordView.as_view()),
-    re_path(rf"^data/{OBJECT}/{RECORD}/shares$", shares.RecordSharesView.as_view()),
-    re_path(
-        rf"^data/{OBJECT}/{RECORD}/shares/(?P<share_id>[^/]{{1,32}})$",
-        shares.RecordShareView.as_view(),
-    ),
-    re_path(rf"^data/{OBJECT}/{RECORD}/files/{FIELD}$", files.RecordFilesView.as_view()),
-    re_path(
-        rf"^data/{OBJECT}/{RECORD}/files/{FIELD}/(?P<file_ref>[^/]{{1,200}})$",
-        files.RecordFileView.as_view(),
     ),
 ]
