@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -152,9 +153,7 @@ def main(argv: list[str]) -> int:
     finally:
         for instance in instances:
             servers.cleanup(instance, keep=args.keep)
-        for path in id_files.values():
-            path.unlink(missing_ok=True)
-        work_dir.rmdir()
+        shutil.rmtree(work_dir, ignore_errors=True)  # id files and update priorities
     if not args.quick and not args.no_kernels:
         try:
             result["kernels"] = kernels.run(log=lambda line: print(line, flush=True))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,11 +114,42 @@ def wire_differences(probes: dict[str, dict[str, Any]]) -> list[str]:
     return notes
 
 
+TABLES = {"runtime": "app__app_task", "drf": "common_task", "plain": "common_task"}
+
+
+def stored_priorities(instance: Instance) -> dict[str, int]:
+    """Each row's priority as stored now, read from the server's database."""
+    table = TABLES[instance.spec.name]
+    sql = f"SELECT id, priority FROM {table}"  # noqa: S608 - a constant table name
+    if instance.database:
+        import psycopg
+
+        from bench.runner.servers import POSTGRES_URL
+
+        with psycopg.connect(f"{POSTGRES_URL}/{instance.database}") as connection:
+            return {str(k).replace("-", ""): v for k, v in connection.execute(sql).fetchall()}
+    name = "objectos.sqlite3" if instance.spec.name == "runtime" else "db.sqlite3"
+    with closing(sqlite3.connect(instance.data_dir / name)) as connection:
+        return {str(k).replace("-", ""): v for k, v in connection.execute(sql).fetchall()}
+
+
+def update_file(instance: Instance, ids_file: Path) -> Path:
+    """`id priority` per line for an update run: the script sends each row a priority it
+    does not hold, so every PATCH changes the row on every server (a PATCH that changes
+    nothing is answered without a write by the runtime, and would flatter it)."""
+    stored = stored_priorities(instance)
+    ids = [line for line in ids_file.read_text().split() if line]
+    target = ids_file.with_name(f"{ids_file.stem}-{instance.spec.name}-priorities.txt")
+    target.write_text("".join(f"{i} {stored.get(i, 1)}\n" for i in ids))
+    return target
+
+
 def run_wrk(wrk: str, instance: Instance, mode: str, role: str, seconds: int,
             id_files: dict[str, Path], connections: int) -> dict[str, Any]:
     token = instance.seed["tokens"][ROLES[role]]
+    ids_file = update_file(instance, id_files[role]) if mode == "update" else id_files[role]
     command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA),
-               instance.base_url, "--", mode, token, str(id_files[role]),
+               instance.base_url, "--", mode, token, str(ids_file),
                "amount" if role == "admin" else "-"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)

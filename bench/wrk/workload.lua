@@ -1,10 +1,12 @@
 -- One wrk script for the four requests of bench/README.md.
 -- Usage: wrk ... -s workload.lua URL -- MODE TOKEN IDS_FILE
 --   MODE: list | get | create | update; TOKEN: the bearer token;
---   IDS_FILE: one record id per line (rows this user can see), for get and update.
+--   IDS_FILE: one record id per line (rows this user can see), for get and update;
+--   for update each line is "id priority" (the row's stored priority, bench/runner/load.py).
 -- done() prints one line "WRK_JSON {...}" with requests, duration and latency (us).
 
 local mode, ids, next_id, counter, with_amount = "list", {}, 1, 0, false
+local priorities = {}  -- update: id -> the priority last written (from IDS_FILE at start)
 local list_path = "/api/v1/data/app_task?status=open&sort=-priority&top=50"
 local base = "/api/v1/data/app_task"
 local statuses = { "open", "in_progress", "done" }
@@ -16,7 +18,11 @@ function init(args)
   wrk.headers["Accept"] = "application/json"
   if args[3] then
     for line in io.lines(args[3]) do
-      if #line > 0 then ids[#ids + 1] = line end
+      local id, priority = line:match("^(%S+)%s*(%d*)$")
+      if id then
+        ids[#ids + 1] = id
+        if priority ~= "" then priorities[id] = tonumber(priority) end
+      end
     end
   end
   with_amount = args[4] == "amount"
@@ -35,8 +41,11 @@ function request()
   elseif mode == "get" then
     return wrk.format("GET", base .. "/" .. next_record())
   elseif mode == "update" then
-    local body = string.format('{"priority": %d}', counter % 5 + 1)
-    return wrk.format("PATCH", base .. "/" .. next_record(), nil, body)
+    -- a priority the row does not hold: every PATCH changes the row
+    local id = next_record()
+    local priority = (priorities[id] or counter) % 5 + 1
+    priorities[id] = priority
+    return wrk.format("PATCH", base .. "/" .. id, nil, string.format('{"priority": %d}', priority))
   end
   local body = string.format(
     '{"title": "wrk task %d", "status": "%s", "priority": %d, "due_date": "2025-%02d-%02d"%s}',
