@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from apps.api import (
     actions,
+    artifacts,
     audit,
     auth,
     automation,
@@ -14,6 +15,7 @@ from apps.api import (
     openapi,
     security,
     shares,
+    transfers,
     views,
     webhooks,
 )
@@ -30,6 +32,8 @@ urlpatterns = [
         rf"^data/{OBJECT}/(?P<operation>createMany|updateMany|deleteMany|batch)$",
         views.ObjectBatchView.as_view(),
     ),
+    re_path(rf"^data/{OBJECT}/export$", transfers.ExportView.as_view()),
+    re_path(rf"^data/{OBJECT}/import$", transfers.ImportView.as_view()),
     re_path(rf"^data/{OBJECT}/(?P<record_id>[^/]{{1,64}})$", views.ObjectRecordView.as_view()),
     re_path(rf"^data/{OBJECT}/{RECORD}/shares$", shares.RecordSharesView.as_view()),
     re_path(
@@ -73,6 +77,14 @@ urlpatterns = [
     re_path(r"^jobs/(?P<job_id>[^/]{1,64})$", jobs.JobView.as_view()),
     re_path(r"^jobs/(?P<job_id>[^/]{1,64})/retry$", jobs.JobRetryView.as_view()),
     path("workers", jobs.WorkersView.as_view()),
+    re_path(r"^exports/(?P<job_id>[^/]{1,64})$", transfers.ExportDownloadView.as_view()),
+    path("artifacts", artifacts.ArtifactsView.as_view()),
+    re_path(r"^artifacts/(?P<number>[0-9]{1,9})$", artifacts.ArtifactView.as_view()),
+    re_path(r"^artifacts/(?P<number>[0-9]{1,9})/approve$", artifacts.ArtifactApproveView.as_view()),
+    re_path(r"^artifacts/(?P<number>[0-9]{1,9})/reject$", artifacts.ArtifactRejectView.as_view()),
+    re_path(
+        r"^artifacts/(?P<number>[0-9]{1,9})/rollback$", artifacts.ArtifactRollbackView.as_view()
+    ),
     path("webhooks/deliveries", webhooks.DeliveriesView.as_view()),
     re_path(
         r"^webhooks/deliveries/(?P<delivery_id>[0-9a-f]{32})/redeliver$",

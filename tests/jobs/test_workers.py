@@ -95,10 +95,11 @@ def broker(request, monkeypatch):
 
 @pytest.fixture
 def workers(broker, tmp_path):
-    """`start(name, labels="")` starts a registered worker; all are stopped at the end."""
+    """`start(name, labels="", queues="default")` starts a registered worker serving
+    `queues` (OS_WORKER_QUEUES); all are stopped at the end."""
     started: list[WorkerProcess] = []
 
-    def start(name: str, labels: str = "") -> WorkerProcess:
+    def start(name: str, labels: str = "", queues: str = "default") -> WorkerProcess:
         data_dir = tmp_path / name
         data_dir.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
@@ -108,6 +109,7 @@ def workers(broker, tmp_path):
             OS_AUTH_SECRET=Conf.SECRET_KEY,  # the key this process signs task payloads with
             OS_WORKER_NAME=name,
             OS_WORKER_LABELS=labels,
+            OS_WORKER_QUEUES=queues,
             OS_WORKER_HEARTBEAT_SECONDS=HEARTBEAT,
             OS_WORKERS="1",
             OS_LOG_LEVEL="INFO",
