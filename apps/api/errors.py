@@ -22,7 +22,6 @@ from rest_framework.response import Response
 from apps.api.context import request_context
 from apps.audit import record as audit
 from apps.audit.exceptions import InvalidAuditQuery
-from apps.automation.flows.exceptions import FlowError
 from apps.kernel.budgets import BudgetExceeded
 from apps.kernel.exceptions import NoPublishedVersion, ObjectNotFound
 from apps.kernel.services import ServiceError
@@ -53,8 +52,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 def error_for(exc: Exception) -> Response | None:
     """The wire answer for `exc`, or None for an unexpected error (a 500)."""
     if isinstance(exc, ObjectQLError):
-        return Response(exc.body(), status=exc.status)
-    if isinstance(exc, FlowError):
         return Response(exc.body(), status=exc.status)
     if isinstance(exc, BudgetExceeded):
         exc.owner.release()  # answered: the request may finish its bookkeeping

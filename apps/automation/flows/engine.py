@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.automation.flows.conditions import evaluate_condition
 from apps.automation.flows.definition import Edge, FlowGraph, Node
-from apps.automation.flows.exceptions import FlowError, InvalidFlow, NodeFailed
+from apps.automation.flows.exceptions import InvalidFlow, NodeFailed
 from apps.automation.flows.nodes.base import Outcome, handler_for
 from apps.automation.flows.templating import render
 from apps.automation.models import FlowRun
@@ -175,7 +175,7 @@ def _outcome_name(outcome: Outcome) -> str:
 
 
 def _message(error: BaseException) -> str:
-    if isinstance(error, FlowError | ObjectQLError):
+    if isinstance(error, ObjectQLError):
         text = error.message
         fields = getattr(error, "fields", None)
         if fields:

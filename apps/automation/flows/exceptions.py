@@ -1,26 +1,15 @@
-"""Errors of the flow engine; apps.api maps them to HTTP (status, code) in apps.api.automation."""
+"""Errors of the flow engine. They extend objectql's errors so the API maps them to HTTP in
+its one place (apps.api.errors), as the jobs and actions errors do."""
 
 from __future__ import annotations
 
-from typing import Any
+from apps.objectql.exceptions import ObjectQLError
 
 
-class FlowError(Exception):
+class FlowError(ObjectQLError):
     """Base: `status` and `code` give the HTTP answer, the message is for people."""
 
-    status = 400
     code = "FLOW_ERROR"
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.message, "code": self.code}
-        if self.field is not None:
-            body["field"] = self.field
-        return body
 
 
 class FlowNotFound(FlowError):
