@@ -163,7 +163,7 @@ def test_the_console_artifact_compiles_to_pages():
     assert deals.lists["open"].filter == ["and", ["stage", "=", "new"]]
     assert deals.lists["pipeline"].kanban_field == "stage"
     assert [s.name for s in deals.form_view().sections] == ["deal", "details"]
-    assert pages["con_account"].lists["default"].columns == ("name", "industry")
+    assert pages["con_account"].lists["default"].columns == ("name", "industry", "logo")
 
 
 def test_sign_in_then_list_with_filter_and_sort(page):

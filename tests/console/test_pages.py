@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from apps.audit.models import AuditEvent
 from apps.objectql import query
 from apps.objectql.params import QuerySpec
@@ -167,3 +169,24 @@ def test_audit_trail_page_filters_and_names_bad_filters(people, deals):
     response = client.get("/_console/platform/audit/?since=yesterday")
     assert response.status_code == 400
     assert 'data-field="since"' in response.content.decode()
+
+
+def test_a_refused_upload_leaves_no_half_created_record(people, con):
+    """The record and its files are saved together: an upload refused after the record was
+    written (too large for the field's maxSize of 64 bytes) leaves no account behind."""
+    client = client_for(people["manager"])
+    big = SimpleUploadedFile("logo.txt", b"x" * 65, content_type="text/plain")
+    response = client.post("/_console/o/con_account/add/", {"name": "Halfway", "logo": big})
+    assert response.status_code == 400
+    assert "field-logo errors" in response.content.decode()
+    found = query.list_records(context_of(con, people["manager"]), "con_account",
+                               QuerySpec(top=5, filters=[{"name": "Halfway"}]))  # fmt: skip
+    assert found["total"] == 0
+    small = SimpleUploadedFile("logo.txt", b"x" * 64, content_type="text/plain")
+    response = client.post("/_console/o/con_account/add/", {"name": "Whole", "logo": small})
+    assert response.status_code == 302
+    whole = query.list_records(context_of(con, people["manager"]), "con_account",
+                               QuerySpec(top=5, filters=[{"name": "Whole"}]))["records"]  # fmt: skip
+    assert [(r["name"], r["logo"]["name"], r["logo"]["size"]) for r in whole] == [
+        ("Whole", "logo.txt", 64)
+    ]

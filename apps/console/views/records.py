@@ -26,6 +26,7 @@ from apps.objectql.exceptions import (
     RecordNotFound,
 )
 from apps.objectql.params import QuerySpec
+from apps.objectql.transactions import write_transaction
 from apps.security.access import Access, object_access
 from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 
@@ -138,8 +139,9 @@ def record_add(request: HttpRequest, object_name: str) -> HttpResponse:
         payload, uploads = form.payload()
         if not form.form.errors:
             try:
-                created = write.create_record(console.ctx, object_name, payload)
-                _save_uploads(console, object_name, created["id"], uploads)
+                with write_transaction():  # the record and its files, or neither
+                    created = write.create_record(console.ctx, object_name, payload)
+                    _save_uploads(console, object_name, created["id"], uploads)
             except ObjectQLError as error:
                 form.show_error(error)
             else:
@@ -185,9 +187,10 @@ def record_change(request: HttpRequest, object_name: str, record_id: str) -> Htt
         payload, uploads = form.payload()
         if not form.form.errors:
             try:
-                if payload:
-                    write.update_record(console.ctx, object_name, record_id, payload)
-                _save_uploads(console, object_name, record_id, uploads)
+                with write_transaction():  # the change and its files, or neither
+                    if payload:
+                        write.update_record(console.ctx, object_name, record_id, payload)
+                    _save_uploads(console, object_name, record_id, uploads)
             except RecordNotFound:
                 raise
             except ObjectQLError as error:
