@@ -86,6 +86,30 @@ def _save_uploads(console: Console, object_name: str, record_id: str, uploads: d
                           content_type=getattr(upload, "content_type", None))  # fmt: skip
 
 
+def _save(
+    request: HttpRequest, form: RecordForm, write_record: Any, done: str, *, existing: bool
+) -> Any:
+    """Write a valid form's record and its files in one transaction (both or neither) and
+    say so; None when the form or the write was refused (the errors are on the form). An
+    `existing` record gone meanwhile (RecordNotFound) is not a form error: it is a 404."""
+    if not form.is_valid():
+        return None
+    payload, uploads = form.payload()
+    if form.form.errors:
+        return None
+    try:
+        with write_transaction():
+            result = write_record(payload, uploads)
+    except ObjectQLError as error:
+        if existing and isinstance(error, RecordNotFound):
+            raise
+        form.show_error(error)
+        return None
+    console: Console = request.console
+    messages.success(request, f"{console.site.object_label(console.t, form.runtime.name)} {done}.")
+    return result
+
+
 def _form_page(request: HttpRequest, form: RecordForm, status: int, **extra: Any) -> HttpResponse:
     record_id = extra.get("record_id")
     suffix = f"visibility/?form={form.spec.name}"
@@ -135,25 +159,20 @@ def record_add(request: HttpRequest, object_name: str) -> HttpResponse:
              "object_label": console.site.object_label(console.t, object_name, plural=True)}  # fmt: skip
     if not post:
         return _form_page(request, form, 200, **extra)
-    if form.is_valid():
-        payload, uploads = form.payload()
-        if not form.form.errors:
-            try:
-                with write_transaction():  # the record and its files, or neither
-                    created = write.create_record(console.ctx, object_name, payload)
-                    _save_uploads(console, object_name, created["id"], uploads)
-            except ObjectQLError as error:
-                form.show_error(error)
-            else:
-                messages.success(
-                    request, f"{console.site.object_label(console.t, object_name)} added."
-                )
-                if "_addanother" in request.POST:
-                    return HttpResponseRedirect(object_url(object_name, suffix="add/"))
-                if access.can_read and len(created["record"]) > 1:
-                    return HttpResponseRedirect(object_url(object_name, created["id"]))
-                return HttpResponseRedirect(object_url(object_name))
-    return _form_page(request, form, 400, **extra)
+
+    def create(payload: dict, uploads: dict) -> dict:
+        created = write.create_record(console.ctx, object_name, payload)
+        _save_uploads(console, object_name, created["id"], uploads)
+        return created
+
+    created = _save(request, form, create, "added", existing=False)
+    if created is None:
+        return _form_page(request, form, 400, **extra)
+    if "_addanother" in request.POST:
+        return HttpResponseRedirect(object_url(object_name, suffix="add/"))
+    if access.can_read and len(created["record"]) > 1:
+        return HttpResponseRedirect(object_url(object_name, created["id"]))
+    return HttpResponseRedirect(object_url(object_name))
 
 
 @console_view
@@ -183,24 +202,16 @@ def record_change(request: HttpRequest, object_name: str, record_id: str) -> Htt
     }
     if not post:
         return _form_page(request, form, 200, **extra)
-    if form.is_valid():
-        payload, uploads = form.payload()
-        if not form.form.errors:
-            try:
-                with write_transaction():  # the change and its files, or neither
-                    if payload:
-                        write.update_record(console.ctx, object_name, record_id, payload)
-                    _save_uploads(console, object_name, record_id, uploads)
-            except RecordNotFound:
-                raise
-            except ObjectQLError as error:
-                form.show_error(error)
-            else:
-                messages.success(
-                    request, f"{console.site.object_label(console.t, object_name)} saved."
-                )
-                return HttpResponseRedirect(object_url(object_name, record_id))
-    return _form_page(request, form, 400, **extra)
+
+    def change(payload: dict, uploads: dict) -> bool:
+        if payload:
+            write.update_record(console.ctx, object_name, record_id, payload)
+        _save_uploads(console, object_name, record_id, uploads)
+        return True
+
+    if _save(request, form, change, "saved", existing=True) is None:
+        return _form_page(request, form, 400, **extra)
+    return HttpResponseRedirect(object_url(object_name, record_id))
 
 
 @console_view
