@@ -20,6 +20,7 @@ from apps.projects.context import Context, new_request_id
 from apps.projects.models import AppVersion, Domain, Project
 from apps.schema.apply import apply_plan
 from apps.schema.exceptions import ApprovalRequired, SchemaError
+from apps.schema.locks import schema_lock
 from apps.schema.plan import Operation, is_destructive, make_plan
 
 
@@ -98,7 +99,15 @@ def propose(project: Project, loaded: LoadedArtifact, user=None) -> Candidate:
 
 
 def approve(version: AppVersion, *, allow_destructive: bool = False, user=None) -> list[Operation]:
-    """Apply the version's schema change and publish it (one transaction)."""
+    """Apply the version's schema change and publish it (one transaction), holding the
+    project's schema lock (apps.schema.locks): the plan is made against the version
+    published at that moment, never against one another approval is replacing."""
+    with schema_lock(version.project_id):
+        version.refresh_from_db()
+        return _approve(version, allow_destructive=allow_destructive, user=user)
+
+
+def _approve(version: AppVersion, *, allow_destructive: bool, user) -> list[Operation]:
     if (
         version.status == AppVersion.Status.PUBLISHED
         and version.project.published_version_id == version.pk
@@ -170,7 +179,14 @@ def reject(version: AppVersion, user=None) -> None:
 def rollback(
     project: Project, number: int, *, allow_destructive: bool = False, user=None
 ) -> list[Operation]:
-    """Point the project back at an earlier published version (reverse plan applied)."""
+    """Point the project back at an earlier published version (reverse plan applied),
+    holding the project's schema lock like `approve`."""
+    with schema_lock(project.pk):
+        project.refresh_from_db()
+        return _rollback(project, number, allow_destructive=allow_destructive, user=user)
+
+
+def _rollback(project: Project, number: int, *, allow_destructive: bool, user) -> list[Operation]:
     target = project.versions.filter(number=number).first()
     if target is None:
         raise SchemaError(f"project '{project.name}' has no version {number}")
