@@ -4,7 +4,8 @@
 named `objectos.backup` running apps.ops.tasks.scheduled_backup; unset, the schedule is
 removed. `manage.py ensure_schedules` runs this before the worker starts (bin/serve).
 The event outbox retry (`objectos.outbox`, apps.kernel.tasks.deliver_pending_events)
-runs every minute, always.
+and the webhook deliveries (`objectos.webhooks`) run every minute, the planner statistics
+of an SQLite database (`objectos.dbstats`, apps.ops.dbstats) every hour, always.
 """
 
 from __future__ import annotations
@@ -72,21 +73,7 @@ def ensure_backup_schedule(expression: str | None = None) -> str:
 def ensure_outbox_schedule() -> str:
     """The once-a-minute retry of undelivered events (apps.kernel.events); returns
     created, updated or unchanged."""
-    fields = {"func": OUTBOX_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
-    with transaction.atomic():
-        existing = list(Schedule.objects.filter(name=OUTBOX_SCHEDULE).order_by("pk"))
-        for duplicate in existing[1:]:
-            duplicate.delete()
-        schedule = existing[0] if existing else None
-        if schedule is None:
-            Schedule.objects.create(name=OUTBOX_SCHEDULE, **fields)
-            return "created"
-        if all(getattr(schedule, name) == value for name, value in fields.items()):
-            return "unchanged"
-        for name, value in fields.items():
-            setattr(schedule, name, value)
-        schedule.save()
-        return "updated"
+    return _ensure_every(OUTBOX_SCHEDULE, OUTBOX_TASK, minutes=1)
 
 
 WEBHOOK_SCHEDULE = "objectos.webhooks"
@@ -96,12 +83,36 @@ WEBHOOK_TASK = "apps.automation.webhooks.deliver_due"
 def ensure_webhook_schedule() -> str:
     """The once-a-minute attempt of webhook deliveries that are due (retries with
     backoff, apps.automation.webhooks); returns created, updated or unchanged."""
-    fields = {"func": WEBHOOK_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
+    return _ensure_every(WEBHOOK_SCHEDULE, WEBHOOK_TASK, minutes=1)
+
+
+STATISTICS_SCHEDULE = "objectos.dbstats"
+STATISTICS_TASK = "apps.ops.tasks.refresh_statistics"
+
+
+def ensure_statistics_schedule() -> str:
+    """The hourly ANALYZE of an SQLite database (apps.ops.dbstats); returns created,
+    updated or unchanged."""
+    return _ensure_every(STATISTICS_SCHEDULE, STATISTICS_TASK, minutes=60)
+
+
+def _ensure_every(name: str, func: str, minutes: int) -> str:
+    """One schedule `name` running `func` every `minutes`, forever (duplicates removed)."""
+    fields = {
+        "func": func,
+        "schedule_type": Schedule.MINUTES,
+        "minutes": minutes,
+        "repeats": -1,
+    }
     with transaction.atomic():
-        schedule, created = Schedule.objects.get_or_create(name=WEBHOOK_SCHEDULE, defaults=fields)
-        if created:
+        existing = list(Schedule.objects.filter(name=name).order_by("pk"))
+        for duplicate in existing[1:]:
+            duplicate.delete()
+        schedule = existing[0] if existing else None
+        if schedule is None:
+            Schedule.objects.create(name=name, **fields)
             return "created"
-        if all(getattr(schedule, name) == value for name, value in fields.items()):
+        if all(getattr(schedule, field) == value for field, value in fields.items()):
             return "unchanged"
         Schedule.objects.filter(pk=schedule.pk).update(**fields)
         return "updated"

@@ -3,6 +3,8 @@
 - Holds the server lock `manage.py restore` checks (apps.ops.serverlock).
 - Starts the artifact watcher of the file-backed and cloud-connected boot modes.
 - Imports the URLconf (every view module) now rather than on the first request.
+- Refreshes SQLite's query planner statistics (apps.ops.dbstats): rows loaded while no
+  server ran (a restore, an import, a bulk load) are planned for from the first request.
 - Freezes the garbage collector's view of everything loaded so far (`gc.freeze`): Django,
   DRF and the project's modules are never garbage, yet every full collection walked them;
   after the freeze a full collection walks only what requests and kernels allocate. Under
@@ -15,11 +17,14 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 
+from django.db import DatabaseError, connections
 from django.urls import get_resolver
 
 from apps.ops.boot import start_watcher
+from apps.ops.dbstats import refresh_statistics
 from apps.ops.serverlock import hold_server_lock
 
 
@@ -27,6 +32,16 @@ def prepare_server_process() -> None:
     hold_server_lock()
     start_watcher()
     get_resolver().url_patterns  # noqa: B018 - imports every view module now
+    _refresh_statistics()
     if os.environ.get("OS_GC_FREEZE", "1") != "0":
         gc.collect()
         gc.freeze()
+
+
+def _refresh_statistics() -> None:
+    try:
+        refresh_statistics()
+    except DatabaseError as error:  # a locked or read-only database must not stop a server
+        logging.getLogger("objectos.boot").warning("planner statistics not refreshed: %s", error)
+    finally:
+        connections.close_all()  # this thread serves no request: give its connection back

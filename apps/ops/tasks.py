@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.ops import dbstats
 from apps.ops.backup import take_backup
 from apps.ops.stores import default_location, open_store, prune
 
@@ -28,3 +29,8 @@ def whoami(n: int) -> dict[str, Any]:
     (README "Scale-out"); `manage.py shell -c "from django_q.tasks import async_task;
     async_task('apps.ops.tasks.whoami', 1)"`."""
     return {"pid": os.getpid(), "host": socket.gethostname(), "n": n}
+
+
+def refresh_statistics() -> dict[str, Any]:
+    """The `objectos.dbstats` schedule: ANALYZE when the database is SQLite."""
+    return {"analyzed": dbstats.refresh_statistics()}

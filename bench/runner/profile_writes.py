@@ -65,6 +65,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--callees", default="", help="comma-separated function patterns whose callees to print"
     )
+    parser.add_argument(
+        "--callers", default="", help="comma-separated function patterns whose callers to print"
+    )
     parser.add_argument("--sql", action="store_true", help="print the SQL of one request")
     parser.add_argument("--data-dir", help="keep the seeded data dirs here (reused when seeded)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -212,6 +215,10 @@ def child(args: argparse.Namespace) -> int:
 
     if os.environ.get("BENCH_NO_ACCESS_LOG"):
         logging.getLogger("objectos.request").setLevel(logging.WARNING)
+    if server == "runtime":  # what a runtime web process does when it starts
+        from apps.ops.dbstats import refresh_statistics
+
+        refresh_statistics()
     table_name = "app__app_task" if server == "runtime" else "common_task"
     seeded = json.loads((Path(os.environ[DATA_ENV[server]]) / "seed.json").read_text())
     owned = ids_by_owner()
@@ -286,6 +293,8 @@ def child(args: argparse.Namespace) -> int:
                 stats.print_stats(args.top)
                 for name in filter(None, args.callees.split(",")):
                     stats.print_callees(name)
+                for name in filter(None, args.callers.split(",")):
+                    stats.print_callers(name)
                 print(text.getvalue())
     print("RESULT " + json.dumps(out), flush=True)
     return 0

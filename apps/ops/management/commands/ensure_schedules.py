@@ -8,9 +8,11 @@ from apps.ops.exceptions import OpsError
 from apps.ops.schedules import (
     BACKUP_SCHEDULE,
     OUTBOX_SCHEDULE,
+    STATISTICS_SCHEDULE,
     WEBHOOK_SCHEDULE,
     ensure_backup_schedule,
     ensure_outbox_schedule,
+    ensure_statistics_schedule,
     ensure_webhook_schedule,
 )
 
@@ -19,7 +21,8 @@ class Command(BaseCommand):
     help = (
         "Make the django-q2 schedules match the environment: OS_BACKUP_SCHEDULE (cron, UTC) "
         "runs a backup to OS_BACKUP_DIR keeping OS_BACKUP_KEEP snapshots; the event outbox "
-        "is retried every minute. Idempotent."
+        "is retried every minute, webhooks delivered every minute and SQLite's planner "
+        "statistics refreshed every hour. Idempotent."
     )
 
     def handle(self, *args, **options) -> None:
@@ -30,3 +33,4 @@ class Command(BaseCommand):
         self.stdout.write(f"schedule {BACKUP_SCHEDULE}: {outcome}")
         self.stdout.write(f"schedule {OUTBOX_SCHEDULE}: {ensure_outbox_schedule()}")
         self.stdout.write(f"schedule {WEBHOOK_SCHEDULE}: {ensure_webhook_schedule()}")
+        self.stdout.write(f"schedule {STATISTICS_SCHEDULE}: {ensure_statistics_schedule()}")
