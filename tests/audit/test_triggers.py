@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.audit import record as audit
@@ -99,6 +100,43 @@ def test_a_chain_head_only_advances_to_its_newest_event(event):
     )
     # the writer still appends
     assert audit.record(None, "ops.test").seq == head.last_seq + 1
+
+
+def test_inserting_an_event_advances_its_chain_head(event):
+    """The head follows the insert in the database (migration 0003), not in the writer."""
+    head = AuditChainHead.objects.get(chain=event.chain)
+    assert (head.last_seq, head.last_hash) == (event.seq, event.hash)
+    values = {name: getattr(event, name) for name in audit.HASHED_FIELDS}
+    values |= {"seq": event.seq + 1, "prev_hash": event.hash, "action": "raw.insert"}
+    values["hash"] = audit.row_hash(values)
+    columns = [*audit.HASHED_FIELDS, "hash"]
+    placeholders = ", ".join(["%s"] * len(columns))
+    params = [values[name] for name in columns]
+    params[columns.index("changes")] = "[]"
+    params[columns.index("details")] = '{"n": 1}'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO os_audit_auditevent ({', '.join(columns)}) VALUES ({placeholders})",
+            params,
+        )
+    head.refresh_from_db()
+    assert (head.last_seq, head.last_hash) == (event.seq + 1, values["hash"])
+
+
+def test_an_append_is_one_insert_once_the_tip_is_known(event):
+    with CaptureQueriesContext(connection) as queries:
+        appended = audit.record(None, "ops.test", details={"n": 2})
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    # PostgreSQL locks the head first; SQLite remembers the tip it wrote last.
+    assert statements == (["SELECT", "INSERT"] if connection.vendor == "postgresql" else ["INSERT"])
+    head = AuditChainHead.objects.get(chain=event.chain)
+    assert (head.last_seq, head.last_hash) == (appended.seq, appended.hash)
+    stored = AuditEvent.objects.get(pk=appended.pk)
+    assert (stored.details, stored.changes, stored.created_at) == (
+        {"n": 2},
+        [],
+        appended.created_at,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
