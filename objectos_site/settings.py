@@ -79,11 +79,13 @@ MIDDLEWARE = [
     # The request's root budget (OS_BUDGET_MAX_*): nothing at all when every limit is 0.
     "apps.kernel.middleware.BudgetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's cookie middlewares, skipped by an API request carrying a bearer token or an
+    # API key and no cookie (apps.ops.middleware.token_only).
+    "apps.ops.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "apps.ops.middleware.CsrfViewMiddleware",
+    "apps.ops.middleware.AuthenticationMiddleware",
+    "apps.ops.middleware.MessageMiddleware",
 ]
 
 ROOT_URLCONF = "objectos_site.urls"

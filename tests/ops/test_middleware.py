@@ -9,7 +9,10 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
+from apps.audit.models import AuditEvent
 from apps.ops.middleware import _template
+from apps.security.models import ApiKey, hash_secret
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +90,78 @@ def test_os_tls_turns_on_hsts_secure_cookies_and_the_proxy_header(tls, tmp_path,
 )
 def test_route_labels_are_url_templates(pattern, label):
     assert _template(pattern) == label
+
+
+# -- the cookie middlewares: skipped by a request authenticated by token alone ----------
+CUSTOMERS = "/api/v1/data/demo_customer"
+
+
+def sign_in(email: str) -> Client:
+    """A client that signed in over HTTP: it holds the session cookie sign-in sets."""
+    client = Client(HTTP_HOST="demo.test", enforce_csrf_checks=True)
+    response = client.post(
+        "/api/v1/auth/sign-in/email",
+        {"email": email, "password": factories.PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    client.token = response.json()["token"]
+    return client
+
+
+def test_a_token_request_without_cookies_skips_sessions_csrf_and_messages(demo, demo_admin):
+    token = sign_in(demo_admin.email).token
+    bare = Client(HTTP_HOST="demo.test", enforce_csrf_checks=True)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    listed = bare.get(CUSTOMERS, **bearer)
+    created = bare.post(CUSTOMERS, {"name": "Token Ltd"}, content_type="application/json", **bearer)
+    assert (listed.status_code, created.status_code) == (200, 201)
+    assert created.json()["record"]["name"] == "Token Ltd"
+    for response in (listed, created):
+        request = response.wsgi_request
+        assert not hasattr(request, "session")
+        assert not hasattr(request, "_messages")
+        assert request.user == demo_admin  # DRF's user, set on Django's request too
+        assert not response.cookies  # no session, no CSRF cookie
+        assert "Cookie" not in response.get("Vary", "")
+        assert_common_headers(response)
+    # the audit trail names the token's user, as on the full path
+    event = AuditEvent.objects.filter(chain=demo.name, action="create").latest("seq")
+    assert (event.record_id, event.actor_user_id) == (created.json()["id"], demo_admin.pk)
+    # a wrong token is still refused
+    refused = bare.get(CUSTOMERS, HTTP_AUTHORIZATION="Bearer nope")
+    assert refused.status_code == 401
+    assert refused.json() == {"error": "invalid or expired token", "code": "UNAUTHENTICATED"}
+
+
+def test_an_api_key_request_without_cookies_skips_them_too(demo, demo_admin):
+    prefix, key = ApiKey.generate()
+    ApiKey.objects.create(
+        prefix=prefix, key_hash=hash_secret(key), user=demo_admin, project=demo, name="no cookie"
+    )
+    response = Client(HTTP_HOST="demo.test").get(CUSTOMERS, HTTP_X_API_KEY=key)
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session")
+
+
+def test_cookies_or_the_auth_routes_keep_the_cookie_middlewares(demo, demo_admin):
+    client = sign_in(demo_admin.email)  # holds the session cookie
+    assert client.cookies.get(settings.SESSION_COOKIE_NAME)
+    # a bearer token next to a cookie: the session middleware runs
+    both = client.get(CUSTOMERS, HTTP_AUTHORIZATION=f"Bearer {client.token}")
+    assert both.status_code == 200 and hasattr(both.wsgi_request, "session")
+    # the session alone authenticates, and CSRF still guards its writes
+    assert client.get(CUSTOMERS).status_code == 200
+    forged = client.post(CUSTOMERS, {"name": "Forged"}, content_type="application/json")
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["error"]
+    # signing in with a stale bearer header and no cookie still starts a session
+    fresh = Client(HTTP_HOST="demo.test")
+    signed_in = fresh.post(
+        "/api/v1/auth/sign-in/email",
+        {"email": demo_admin.email, "password": factories.PASSWORD},
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer stale",
+    )
+    assert signed_in.status_code == 200
+    assert fresh.cookies.get(settings.SESSION_COOKIE_NAME)
