@@ -80,8 +80,8 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
-def bench_one(instance: servers.Instance, args: argparse.Namespace, wrk: str,
-              id_files: dict[str, Path]) -> dict[str, Any]:
+def start_one(instance: servers.Instance, args: argparse.Namespace) -> dict[str, Any]:
+    """Start a server alone (its cold start is its own) and probe its rules."""
     name = instance.spec.name
     first_id = ids_by_owner()[0][0]
     token = instance.seed["tokens"][ADMIN_EMAIL]
@@ -90,11 +90,17 @@ def bench_one(instance: servers.Instance, args: argparse.Namespace, wrk: str,
         instance, args.threads, f"{load.COLLECTION}/{first_id}", token), 3)
     print(f"{name}: up on {instance.base_url} after {out['cold_start_s']:.2f} s", flush=True)
     out["probe"] = load.probe(instance)
-    out["rows"] = load.drive(wrk, instance, load.LoadShape(args.warmup, args.duration,
-                                                           args.connections),
-                             id_files, log=lambda line: print(line, flush=True))
-    out["rss"] = servers.rss(instance)
     return out
+
+
+def _failure(instance: servers.Instance, error: Exception | str) -> dict[str, Any]:
+    code = instance.process.poll() if instance.process else None
+    if code is not None:
+        error = f"{error} (the server exited with code {code})"
+    log = servers.tail(instance.log_path)
+    print(f"{instance.spec.name}: FAILED: {error}\nserver log:\n{log}", file=sys.stderr,
+          flush=True)
+    return {"error": str(error)[:2000], "server_log": log}
 
 
 def kernels_only(args: argparse.Namespace) -> int:
@@ -153,22 +159,27 @@ def main(argv: list[str]) -> int:
             seeded = servers.seed(instance)
             print(f"{name}: seeded {ROW_COUNT} rows in {sum(seeded['seconds'].values()):.1f} s "
                   f"{seeded['seconds']}", flush=True)
-        for instance in instances:
+        running = []
+        for instance in instances:  # one at a time, so each cold start is measured alone
             try:
-                result["servers"][instance.spec.name] = bench_one(instance, args, wrk, id_files)
+                result["servers"][instance.spec.name] = start_one(instance, args)
+                running.append(instance)
             except Exception as error:  # one broken server must not hide the others
-                code = instance.process.poll() if instance.process else None
-                if code is not None:
-                    error = RuntimeError(f"{error} (the server exited with code {code})")
-                log = servers.tail(instance.log_path)
-                print(f"{instance.spec.name}: FAILED: {error}\nserver log:\n{log}",
-                      file=sys.stderr, flush=True)
-                result["servers"][instance.spec.name] = {"error": str(error)[:2000],
-                                                         "server_log": log}
-            finally:
+                result["servers"][instance.spec.name] = _failure(instance, error)
                 servers.stop(instance)
+        shape = load.LoadShape(args.warmup, args.duration, args.connections)
+        rows, failed = load.drive(wrk, running, shape, id_files,
+                                  log=lambda line: print(line, flush=True))
+        for instance in running:
+            name = instance.spec.name
+            if name in failed:
+                result["servers"][name] = _failure(instance, failed[name])
+                continue
+            result["servers"][name]["rows"] = rows[name]
+            result["servers"][name]["rss"] = servers.rss(instance)
     finally:
         for instance in instances:
+            servers.stop(instance)
             servers.cleanup(instance, keep=args.keep)
         shutil.rmtree(work_dir, ignore_errors=True)  # id files and update priorities
     if not args.quick and not args.no_kernels:

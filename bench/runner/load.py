@@ -167,18 +167,36 @@ def run_wrk(wrk: str, instance: Instance, mode: str, role: str, seconds: int,
     }
 
 
-def drive(wrk: str, instance: Instance, shape: LoadShape, id_files: dict[str, Path],
-          log: Any = print) -> dict[str, dict[str, Any]]:
-    """Warm-up then measure every (request, role); keys like 'list admin'."""
-    rows: dict[str, dict[str, Any]] = {}
-    for mode in REQUESTS:
-        for role in ROLES:
-            if shape.warmup:
-                run_wrk(wrk, instance, mode, role, shape.warmup, id_files, shape.connections)
-            measured = run_wrk(wrk, instance, mode, role, shape.duration, id_files,
-                               shape.connections)
-            rows[f"{mode} {role}"] = measured
-            log(f"  {instance.spec.name:8} {mode:6} {role:5} {measured['rps']:8.1f} req/s "
+def drive(wrk: str, instances: list[Instance], shape: LoadShape, id_files: dict[str, Path],
+          log: Any = print) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Warm-up then measure every (request, role) on every server, the servers back to
+    back for each row and their order rotating from one row to the next.
+
+    A shared machine's speed drifts over minutes (30% within one run was seen): servers
+    measured one after another, a few minutes each, carried that drift into their
+    ratios. Interleaved, the servers of one row are measured within a minute of each
+    other. Returns the rows per server (keys like 'list admin') and the error of any
+    server that failed (it is left out of the rows after that)."""
+    rows: dict[str, dict[str, Any]] = {instance.spec.name: {} for instance in instances}
+    failed: dict[str, str] = {}
+    pairs = [(mode, role) for mode in REQUESTS for role in ROLES]
+    for index, (mode, role) in enumerate(pairs):
+        shift = index % len(instances)
+        for instance in instances[shift:] + instances[:shift]:
+            name = instance.spec.name
+            if name in failed:
+                continue
+            try:
+                if shape.warmup:
+                    run_wrk(wrk, instance, mode, role, shape.warmup, id_files, shape.connections)
+                measured = run_wrk(wrk, instance, mode, role, shape.duration, id_files,
+                                   shape.connections)
+            except Exception as error:  # one broken server must not stop the others
+                failed[name] = f"{mode} {role}: {error}"
+                log(f"  {name:8} {mode:6} {role:5} FAILED: {error}")
+                continue
+            rows[name][f"{mode} {role}"] = measured
+            log(f"  {name:8} {mode:6} {role:5} {measured['rps']:8.1f} req/s "
                 f"p50 {measured['p50_ms']:6.1f} ms p99 {measured['p99_ms']:6.1f} ms"
                 + (f"  ({measured['errors']} errors)" if measured["errors"] else ""))
-    return rows
+    return rows, failed
