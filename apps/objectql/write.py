@@ -125,12 +125,14 @@ class Written:
         self.moved = moved
 
 
-def _insert(
+def _cleaned_insert(
     ctx: Context, runtime: ObjectRuntime, access: Access, data: Any, prefix: str = ""
-) -> Written:
+) -> dict[str, Any]:
+    """A create's payload, allowed and cleaned: no database work, so a single create
+    does it before it takes the write lock (SQLite: one writer at a time)."""
     if not access.can_create:
         raise Forbidden(f"you may not create {runtime.name}")
-    values = clean_payload(
+    return clean_payload(
         runtime,
         access,
         data,
@@ -139,6 +141,20 @@ def _insert(
         user_id=ctx.user_id,
         system=ctx.is_system,
     )
+
+
+def _insert(
+    ctx: Context,
+    runtime: ObjectRuntime,
+    access: Access,
+    data: Any,
+    prefix: str = "",
+    *,
+    values: dict[str, Any] | None = None,
+) -> Written:
+    """Write one new record (`values`: the payload as `_cleaned_insert` returned it)."""
+    if values is None:
+        values = _cleaned_insert(ctx, runtime, access, data, prefix)
     _check_references(ctx, runtime, values, prefix)
     now = timezone.now()
     for name in runtime.autonumbers:
@@ -211,8 +227,9 @@ def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> Va
 def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
+    values = _cleaned_insert(ctx, runtime, access, data)
     with write_transaction():
-        written = _insert(ctx, runtime, access, data)
+        written = _insert(ctx, runtime, access, data, values=values)
     return _answer(ctx, runtime, access, written)
 
 
