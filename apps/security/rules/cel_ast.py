@@ -4,6 +4,9 @@ celpy's lark grammar does the parsing; this module flattens its deep tree into a
 node types and decodes literals (ints incl. hex and `u` suffix, doubles, strings in both
 quote styles, raw and triple-quoted, with CEL escapes, bytes, bools, null). Message
 construction (`Type{field: v}`) is refused. Errors are `CelError` with line and column.
+
+celpy (with lark and pendulum, ~50-90 ms of imports) is imported by the first parse, not
+with this module: a process whose projects hold no CEL expression never loads it.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
-
-from celpy.celparser import CELParseError, CELParser
-from lark import Token, Tree
+from typing import TYPE_CHECKING, Any
 
 from apps.security.rules.exceptions import CelError
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
 
 MAX_SOURCE_LENGTH = 8192
 
@@ -149,6 +152,8 @@ def parse(source: str) -> Node:
         raise CelError(str(source), "empty CEL expression")
     if len(source) > MAX_SOURCE_LENGTH:
         raise CelError(source[:80], f"CEL expression longer than {MAX_SOURCE_LENGTH} characters")
+    from celpy.celparser import CELParseError, CELParser  # see the module docstring
+
     try:
         with _PARSER_LOCK:
             tree = CELParser().parse(source)
