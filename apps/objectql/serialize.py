@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from apps.kernel.kernel import ObjectRuntime
 from apps.objectql import computed, filemeta
@@ -20,6 +22,8 @@ from apps.security.principal import project_users
 from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 
 USER_EXPAND_COLUMNS = ("id", "email", "first_name", "last_name", "username")
+DATETIME_COLUMNS = "serialize.datetime_columns"  # runtime.plans key
+TEXT_FROM_ROWS = 20  # pages of at least this many rows read datetimes as stored text
 
 
 class Serializer:
@@ -91,7 +95,32 @@ class Serializer:
                 **computed.summary_annotations(self.ctx.kernel, self.runtime, self.summaries)
             )
         columns = (*self.columns, *self.extra, *self.summaries)
-        return list(rows.values(*columns)[offset : offset + limit])
+        # the CAST costs ~0.1-0.2 ms of query building, repaid from ~20 rows (4 µs a value)
+        as_text = self._stored_text(columns, rows.db) if limit >= TEXT_FROM_ROWS else ()
+        selected = [Cast(c, TextField()) if c in as_text else c for c in columns]
+        # values_list + zip: the rows come back in `columns` order, and dict(zip()) is
+        # quicker than the dict comprehension values() would run per row.
+        page = rows.values_list(*selected)[offset : offset + limit]
+        return [dict(zip(columns, row)) for row in page]  # noqa: B905 - same length
+
+    def _stored_text(self, columns: tuple[str, ...], alias: str) -> frozenset[str]:
+        """On SQLite, the datetime columns to read as the text they are stored as.
+
+        sqlite3 parses a `datetime` column into a naive datetime, Django makes it aware
+        and the wire converter formats it back into text: ~4 µs a value, 100 values in a
+        list of 50. Read through CAST(... AS text), `to_iso_z` re-cuts the stored text
+        instead (apps.fieldtypes.types.datetime). Formulas compute on datetimes: with
+        formulas, the values come as Django gives them."""
+        if self.formulas or connections[alias].vendor != "sqlite":
+            return frozenset()
+        stored = self.runtime.plans.get(DATETIME_COLUMNS)
+        if stored is None:
+            stored = self.runtime.plans[DATETIME_COLUMNS] = frozenset(
+                f.name
+                for f in self.runtime.model._meta.concrete_fields
+                if f.get_internal_type() == "DateTimeField"
+            )
+        return stored.intersection(columns)
 
     def pick(self, row: dict[str, Any]) -> dict[str, Any]:
         """From a whole stored row (a write's RETURNING), what `fetch` would have read."""

@@ -75,6 +75,28 @@ def test_datetime_round_trip(value, expected):
     assert wire("datetime", value) == expected
 
 
+@pytest.mark.parametrize(
+    "stored, expected",
+    [
+        # as Django writes an aware UTC datetime into SQLite (lists read it as text)
+        ("2024-05-01 09:30:00", "2024-05-01T09:30:00.000Z"),
+        ("2024-05-01 09:30:00.123456", "2024-05-01T09:30:00.123Z"),
+        ("2024-05-01 09:30:00.999999", "2024-05-01T09:30:00.999Z"),  # cut, as isoformat
+        # anything else is parsed: an offset is honoured, no offset is UTC
+        ("2024-05-01T09:30:00Z", "2024-05-01T09:30:00.000Z"),
+        ("2024-05-01 11:30:00+02:00", "2024-05-01T09:30:00.000Z"),
+        ("2024-05-01 09:30:00.5", "2024-05-01T09:30:00.500Z"),
+        ("2024-05-01 09:30", "2024-05-01T09:30:00.000Z"),
+    ],
+)
+def test_datetime_wire_from_the_stored_text_equals_the_wire_from_the_value(stored, expected):
+    field_type, field = get_type("datetime"), make_field("datetime")
+    assert field_type.to_wire(field, stored) == expected
+    parsed = dt.datetime.fromisoformat(stored)
+    value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    assert field_type.to_wire(field, value) == expected
+
+
 def test_datetime_is_stored_aware_in_utc():
     stored = clean("datetime", "2024-05-01T09:30:00+02:00")
     assert stored == dt.datetime(2024, 5, 1, 7, 30, tzinfo=UTC) and stored.tzinfo is UTC

@@ -28,8 +28,18 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(UTC)
 
 
-def to_iso_z(value: dt.datetime) -> str:
-    """`2024-05-01T09:30:00.000Z`: UTC, milliseconds, like JavaScript's toISOString."""
+def to_iso_z(value: dt.datetime | str) -> str:
+    """`2024-05-01T09:30:00.000Z`: UTC, milliseconds, like JavaScript's toISOString.
+
+    Also takes the text SQLite stores (lists on SQLite skip Django's parsing, see
+    apps.objectql.serialize): Django writes a UTC instant as `2024-05-01 09:30:00` or
+    `2024-05-01 09:30:00.123456`, which is re-cut without building a datetime; any other
+    text is parsed (no offset: UTC)."""
+    if type(value) is str:
+        size = len(value)
+        if value[10:11] == " " and (size == 19 or (size == 26 and value[19] == ".")):
+            return f"{value[:10]}T{value[11:19]}.{value[20:23] if size == 26 else '000'}Z"
+        value = as_utc(dt.datetime.fromisoformat(value))
     if value.tzinfo is not UTC:
         value = as_utc(value)
     # isoformat is C code; ~4x faster than strftime on the read path of every list.
