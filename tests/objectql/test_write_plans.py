@@ -44,7 +44,16 @@ ARTIFACT = {
                 "double": {"label": "Double", "type": "formula",
                            "expression": "record.ratio * 2.0"},
             },
-        }
+        },
+        {   # no formula: its lists read datetimes as stored text (serialize._stored_text)
+            "name": "wp_event",
+            "label": "Event",
+            "fields": {
+                "title": {"label": "Title", "type": "text"},
+                "at": {"label": "At", "type": "datetime"},
+                "at_text": {"label": "At as text", "type": "text"},  # the alias it must avoid
+            },
+        },
     ],
     "permissions": [
         {
@@ -259,3 +268,29 @@ def test_a_system_write_may_set_the_timestamps_itself(project, admin):
     answer = write.update_record(ctx, "wp_note", record_id, {"title": "Again", "updated_at": stamp})
     assert answer["record"]["updated_at"] == stamp
     assert admin.get(f"{NOTE}/{record_id}").json()["record"]["updated_at"] == stamp
+
+
+def test_a_list_read_as_stored_text_equals_the_gets(admin):
+    """Pages of 20+ rows on SQLite read datetimes through CAST(... AS text); the records
+    must be exactly what a GET (read through Django's converters) returns."""
+    stamps = ["2030-01-31T09:30:00.123456+02:00", "2030-02-01T00:00:00Z", "2030-03-01T23:59:59"]
+    ids = []
+    for n in range(21):
+        at = stamps[n % 3] if n % 4 else None
+        body = {"title": f"event {n}", "at": at, "at_text": f"text {n}"}
+        created = admin.post("/api/v1/data/wp_event", body, format="json")
+        assert created.status_code == 201, created.content
+        ids.append(created.json()["id"])
+    listed = admin.get("/api/v1/data/wp_event?top=50&sort=title").json()["records"]
+    assert sorted(r["id"] for r in listed) == sorted(ids)
+    for record in listed:
+        got = admin.get(f"/api/v1/data/wp_event/{record['id']}").json()["record"]
+        assert record == got
+        assert list(record) == list(got)  # same keys, same order
+    by_title = {r["title"]: r for r in listed}
+    assert by_title["event 1"]["at"] == "2030-02-01T00:00:00.000Z"
+    assert by_title["event 2"]["at"] == "2030-03-01T23:59:59.000Z"
+    assert by_title["event 3"]["at"] == "2030-01-31T07:30:00.123Z"
+    assert by_title["event 0"]["at"] is None
+    assert by_title["event 0"]["at_text"] == "text 0"
+    assert by_title["event 0"]["created_at"].endswith("Z")
