@@ -148,7 +148,7 @@ def _append(
     values["prev_hash"] = tip[1]
     values["hash"] = row_hash(values)
     cursor.execute(statements.insert, statements.params(values, cursor.db))
-    return cursor.fetchone()[0]
+    return cursor.fetchone()[0] if statements.returns_id else cursor.lastrowid
 
 
 class _Statements:
@@ -167,11 +167,15 @@ class _Statements:
             i: f for i, f in enumerate(self.fields) if f.get_internal_type() == "JSONField"
         }
         self.json = _JSON_ADAPTERS.get(db.vendor)
-        self.insert = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+        # SQLite gives the new id as the cursor's lastrowid: without RETURNING the insert
+        # is one step of the statement, not two, and each step lets go of the GIL, which
+        # a writer holding the write lock then waits to take back.
+        self.returns_id = db.vendor != "sqlite"
+        self.insert = "INSERT INTO {} ({}) VALUES ({}){}".format(  # noqa: S608
             quote(event.db_table),
             ", ".join(quote(f.column) for f in self.fields),
             ", ".join(["%s"] * len(self.fields)),
-            quote(event.pk.column),
+            f" RETURNING {quote(event.pk.column)}" if self.returns_id else "",
         )
         # SQLite: one writer at a time, and a failed statement leaves the transaction
         # usable, so the tip can be remembered (PostgreSQL locks the head row instead).

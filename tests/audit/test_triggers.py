@@ -129,6 +129,10 @@ def test_an_append_is_one_insert_once_the_tip_is_known(event):
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     # PostgreSQL locks the head first; SQLite remembers the tip it wrote last.
     assert statements == (["SELECT", "INSERT"] if connection.vendor == "postgresql" else ["INSERT"])
+    # SQLite: the new id is the cursor's lastrowid, so the INSERT has no RETURNING (a
+    # RETURNING statement takes one more step, and each step lets go of the GIL).
+    insert = queries.captured_queries[-1]["sql"]
+    assert ("RETURNING" in insert) == (connection.vendor == "postgresql")
     head = AuditChainHead.objects.get(chain=event.chain)
     assert (head.last_seq, head.last_hash) == (appended.seq, appended.hash)
     stored = AuditEvent.objects.get(pk=appended.pk)
