@@ -77,22 +77,41 @@ def record(
     details: dict | None = None,
     chain: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the project's chain, inside the current transaction.
+    """Append one event to the project's chain, inside the current transaction
+    (`append(event(...))`)."""
+    return append(
+        event(
+            ctx,
+            action,
+            object_name=object_name,
+            record_id=record_id,
+            changes=changes,
+            details=details,
+            chain=chain,
+        )
+    )
 
-    Statements written out once (no ORM compilation on the write path), in the order the
-    triggers of migration 0002 demand: read (on PostgreSQL: lock) the chain head, insert
-    the event linked to it; the insert's own trigger (migration 0003) advances the head.
-    On SQLite the head this process wrote last is remembered and the read skipped: the
-    insert trigger refuses an event that does not extend the real tip (another process
-    appended, or a rollback undid ours), and only that statement fails (SQLite aborts the
-    statement, not the transaction); the head is then read and the event inserted again."""
+
+def event(
+    ctx: Context | None,
+    action: str,
+    *,
+    object_name: str = "",
+    record_id: str = "",
+    changes: list | None = None,
+    details: dict | None = None,
+    chain: str | None = None,
+) -> dict[str, Any]:
+    """An event's columns but its place in the chain (seq, prev_hash, hash) and its time,
+    which `append` gives it. No database work: a writer builds it before it takes the
+    write lock, so the lock is held for the statements alone."""
     if chain is None:
         chain = (ctx.project_name if ctx is not None else "") or SYSTEM_CHAIN
     user = ctx.user if ctx is not None else None
-    values: dict[str, Any] = {
+    return {
         "chain": chain,
         "seq": 0,
-        "created_at": timezone.now(),
+        "created_at": None,
         "action": action,
         "object_name": object_name,
         "record_id": str(record_id or ""),
@@ -108,6 +127,21 @@ def record(
         "details": jsonable(details or {}),
         "prev_hash": "",
     }
+
+
+def append(values: dict[str, Any]) -> AuditEvent:
+    """Append an `event(...)` to its chain, inside the current transaction; it is stamped
+    with the time of the append, so times follow the chain's order.
+
+    Statements written out once (no ORM compilation on the write path), in the order the
+    triggers of migration 0002 demand: read (on PostgreSQL: lock) the chain head, insert
+    the event linked to it; the insert's own trigger (migration 0003) advances the head.
+    On SQLite the head this process wrote last is remembered and the read skipped: the
+    insert trigger refuses an event that does not extend the real tip (another process
+    appended, or a rollback undid ours), and only that statement fails (SQLite aborts the
+    statement, not the transaction); the head is then read and the event inserted again."""
+    chain = values["chain"]
+    values["created_at"] = timezone.now()
     db = connections[DEFAULT_DB_ALIAS]  # once: `connection` looks it up on every access
     statements = _statements(db)
     with transaction.atomic(savepoint=False), db.cursor() as cursor:

@@ -154,14 +154,19 @@ class WritePlan:
         return self.usable and not (pre_save.has_listeners(model) or post_save.has_listeners(model))
 
     # -- statements -------------------------------------------------------------------
-    def insert(self, values: dict[str, Any]) -> dict[str, Any]:
-        """INSERT a row of `values` (API names; other columns get their model default, as
-        `Model(**values).save()` would give them); the stored row as a read returns it."""
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        """The INSERT's parameters for a row of `values` (API names; other columns get
+        their model default, as `Model(**values).save()` would give them). No database
+        work: a create computes them before it takes the write lock."""
         db = _db()
-        params = [
+        return [
             _prepare(field, kind, values[name] if name in values else default(), db)
             for name, field, kind, default in self.insert_spec
         ]
+
+    def insert(self, params: list[Any]) -> dict[str, Any]:
+        """INSERT the row of `params` (see `params`); the stored row as a read returns it."""
+        db = _db()
         with db.cursor() as cursor:
             cursor.execute(self.insert_sql, params)
             return self._row(cursor.fetchone(), db)

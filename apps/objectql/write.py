@@ -143,19 +143,32 @@ def _cleaned_insert(
     )
 
 
-def _insert(
-    ctx: Context,
-    runtime: ObjectRuntime,
-    access: Access,
-    data: Any,
-    prefix: str = "",
-    *,
-    values: dict[str, Any] | None = None,
-) -> Written:
-    """Write one new record (`values`: the payload as `_cleaned_insert` returned it)."""
-    if values is None:
-        values = _cleaned_insert(ctx, runtime, access, data, prefix)
-    _check_references(ctx, runtime, values, prefix)
+class Ready:
+    """A create made ready from its values alone: system columns filled in, the id it will
+    have, the INSERT's parameters (None: the ORM writes) and the audit event."""
+
+    __slots__ = ("event", "params", "record_id", "values")
+
+    def __init__(
+        self, values: dict[str, Any], record_id: str, params: list | None, event: dict
+    ) -> None:
+        self.values = values
+        self.record_id = record_id
+        self.params = params
+        self.event = event
+
+
+def _ready_alone(runtime: ObjectRuntime) -> bool:
+    """Whether a create can be made ready before its transaction: no autonumber (it takes
+    a counter row), no before-write hook and no validator (upper layers' code, which may
+    read the database). Then the write lock is held for the statements alone."""
+    return not (runtime.autonumbers or runtime.validators or runtime.plans.get(BEFORE_WRITE))
+
+
+def _ready_insert(
+    ctx: Context, runtime: ObjectRuntime, values: dict[str, Any], prefix: str = ""
+) -> Ready:
+    """Complete a create's cleaned `values` and compute its statement and audit event."""
     now = timezone.now()
     for name in runtime.autonumbers:
         field = runtime.fields[name]
@@ -175,28 +188,48 @@ def _insert(
         hook(ctx, runtime, "insert", values, None)
     if runtime.validators:
         hooks.validate(ctx, runtime, "insert", dict(values), None, prefix)
+    record_id = values["id"] if "id" in values else runtime.model._meta.pk.get_default()
     plan = WritePlan.of(runtime)
-    stored = None
-    try:
-        with transaction.atomic(savepoint=False):
-            if plan.serves():
-                stored = plan.insert(values)
-                record_id = stored["id"]
-            else:
-                attributes = {runtime.attnames[name]: value for name, value in values.items()}
-                instance = runtime.model(**attributes)
-                instance.save(force_insert=True)
-                record_id = instance.pk
-    except IntegrityError as error:
-        raise _integrity(runtime, error, prefix) from None
-    _enforce_check(runtime, access.insert_check, record_id)
-    audit.record(
+    params = plan.params({"id": record_id, **values}) if plan.serves() else None
+    event = audit.event(
         ctx,
         "create",
         object_name=runtime.name,
         record_id=record_id,
         changes=audit.diff(None, values, _redacted(runtime)),
     )
+    return Ready(values, record_id, params, event)
+
+
+def _insert(
+    ctx: Context,
+    runtime: ObjectRuntime,
+    access: Access,
+    data: Any,
+    prefix: str = "",
+    *,
+    ready: Ready | None = None,
+) -> Written:
+    """Write one new record (`ready`: made ready by `_ready_insert` before the
+    transaction; else it is made ready here, from `data`)."""
+    if ready is None:
+        values = _cleaned_insert(ctx, runtime, access, data, prefix)
+        ready = _ready_insert(ctx, runtime, values, prefix)
+    values, record_id = ready.values, ready.record_id
+    _check_references(ctx, runtime, values, prefix)
+    stored = None
+    try:
+        with transaction.atomic(savepoint=False):
+            if ready.params is not None:
+                stored = WritePlan.of(runtime).insert(ready.params)
+            else:
+                attributes = {runtime.attnames[name]: value for name, value in values.items()}
+                attributes.setdefault(runtime.model._meta.pk.attname, record_id)
+                runtime.model(**attributes).save(force_insert=True)
+    except IntegrityError as error:
+        raise _integrity(runtime, error, prefix) from None
+    _enforce_check(runtime, access.insert_check, record_id)
+    audit.append(ready.event)
     if hooks.wants(ctx, runtime, "created"):
         after = stored if stored is not None else {"id": record_id, **values}
         hooks.emit(ctx, runtime, "created", record_id, after, None)
@@ -228,8 +261,11 @@ def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
     values = _cleaned_insert(ctx, runtime, access, data)
+    ready = _ready_insert(ctx, runtime, values) if _ready_alone(runtime) else None
     with write_transaction():
-        written = _insert(ctx, runtime, access, data, values=values)
+        if ready is None:
+            ready = _ready_insert(ctx, runtime, values)
+        written = _insert(ctx, runtime, access, data, ready=ready)
     return _answer(ctx, runtime, access, written)
 
 

@@ -158,6 +158,9 @@ def test_a_save_receiver_gets_the_orm_path(project, admin):
         assert created.status_code == 201, created.content
         body = created.json()
         assert body == admin.get(f"{NOTE}/{body['id']}").json()
+        # the id made ready before the transaction is the one saved and audited
+        event = AuditEvent.objects.filter(chain=project.name, action="create").last()
+        assert event.record_id == body["id"]
         updated = admin.patch(f"{NOTE}/{body['id']}", {"title": "Again"}, format="json")
         assert updated.json() == admin.get(f"{NOTE}/{body['id']}").json()
     finally:
