@@ -33,7 +33,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", default="runtime,drf,plain",
                         help="comma-separated servers: runtime, drf, plain")
     parser.add_argument("--threads", type=int, default=4,
-                        help="gunicorn threads per worker (bin/serve default 4; 1 = sync)")
+                        help="threads of the worker process (bin/serve default 4)")
     parser.add_argument("--duration", type=int, help="seconds per measured run (default 10)")
     parser.add_argument("--warmup", type=int, help="seconds of warm-up per run (default 3)")
     parser.add_argument("--connections", type=int, default=8)
@@ -66,7 +66,7 @@ def versions(wrk: str) -> dict[str, str]:
         "python": platform.python_version(),
         "django": version("django"),
         "djangorestframework": version("djangorestframework"),
-        "gunicorn": version("gunicorn"),
+        "granian": version("granian"),
         "runtime_commit": run("git", "rev-parse", "--short", "HEAD")
         + (" (+ uncommitted changes)" if dirty not in ("", "?") else ""),
         "wrk": run(wrk, "--version"),

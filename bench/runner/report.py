@@ -68,7 +68,7 @@ def table(result: dict[str, Any]) -> str:
     lines.append(summary("plain total", lambda s: str(
         s.get("probe", {}).get("list_plain", {}).get("total", "-"))))
     config = result["config"]
-    head = (f"db={config['db']} gunicorn 1 worker x {config['threads']} thread(s), "
+    head = (f"db={config['db']} granian 1 worker x {config['threads']} thread(s), "
             f"wrk -t1 -c{config['connections']} -d{config['duration']}s "
             f"(warm-up {config['warmup']}s), rows={config['rows']}, {config['started']}")
     notes = ["'!' after a cell: non-2xx responses or socket errors during that run (see JSON)."]

@@ -1,4 +1,5 @@
-"""The three servers: how each is seeded, started (gunicorn, one worker), timed and stopped."""
+"""The three servers: how each is seeded, started (granian, one worker process, as
+`bin/serve` starts the runtime: apps/ops/serve.py), timed and stopped."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apps.ops import serve
 from bench.runner.seed import ROOT
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -118,14 +120,11 @@ def request(instance: Instance, method: str, path: str, token: str | None = None
 
 def start(instance: Instance, threads: int, probe_path: str, token: str,
           timeout: float = 60) -> float:
-    """Start gunicorn; return seconds from process start to the first 200 on probe_path."""
+    """Start the server; return seconds from process start to the first 200 on probe_path."""
     instance.port = free_port()
     instance.log_path = instance.data_dir / "server.log"
-    command = [str(VENV_BIN / "gunicorn"), instance.spec.wsgi,
-               "--bind", f"127.0.0.1:{instance.port}", "--workers", "1",
-               "--chdir", str(instance.spec.chdir), "--log-level", "warning"]
-    if threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    command = serve.command(instance.port, threads=threads, application=instance.spec.wsgi,
+                            working_dir=str(instance.spec.chdir))
     log = instance.log_path.open("w")
     started = time.perf_counter()
     instance.process = subprocess.Popen(command, cwd=instance.spec.chdir, env=instance.env,
@@ -176,7 +175,7 @@ def _children(pid: int) -> list[int]:
 
 
 def rss(instance: Instance) -> dict[str, int]:
-    """VmRSS in KiB of the gunicorn master, its worker(s) and both together."""
+    """VmRSS in KiB of the server's main process, its worker(s) and both together."""
     assert instance.process is not None
     master = instance.process.pid
     workers = sum(_rss_kib(pid) for pid in _children(master))

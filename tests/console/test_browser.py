@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from apps.ops import serve
 from tests import factories
 from tests.console.conftest import console_artifact, context_of
 from tests.schema.test_live_reload import database_url, free_port
@@ -82,8 +83,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
     port = free_port()
     log = open(tmp / "server.log", "wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "objectos_site.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4", "--log-level", "warning"],
+        serve.command(port),
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 30

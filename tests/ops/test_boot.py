@@ -23,7 +23,7 @@ from django.db import connection
 from django.test import Client
 
 from apps.audit.models import AuditEvent
-from apps.ops import boot, health
+from apps.ops import boot, health, serve
 from apps.ops.cloud import RemoteProject
 from apps.ops.exceptions import ControlPlaneError
 from apps.ops.models import ControlKey
@@ -393,8 +393,7 @@ class ControlPlaneInstance:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "objectos_site.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--log-level", "warning"],
+            serve.command(self.port),
             cwd=REPO, env=instance_env(self.folder),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip

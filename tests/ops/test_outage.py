@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from apps.ops import serve
 from tests.ops.test_database import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,18 +165,7 @@ def server(database, tmp_path):
     port = free_port()
     log = open(tmp_path / "server.log", "w+b")
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "objectos_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--log-level",
-            "warning",
-        ],
+        serve.command(port, threads=2),
         cwd=REPO,
         env=env,
         stdout=log,

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from apps.ops import serve
 from tests import factories
 from tests.schema.test_live_reload import call_command_output, database_url, free_port
 
@@ -163,14 +164,11 @@ def nodes(django_db_setup, tmp_path_factory):
     """web-a, web-b (gunicorn, one worker each) and worker-a, worker-b (qcluster)."""
     tmp = tmp_path_factory.mktemp("scale")
     flush_queue_db()
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
     started: list[Node] = []
     try:
         for name in ("web-a", "web-b"):
             port = free_port()
-            command = [gunicorn, "objectos_site.wsgi:application", "--bind"]
-            command += [f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"]
-            started.append(start(name, command, tmp, port))
+            started.append(start(name, serve.command(port), tmp, port))
         for name in ("worker-a", "worker-b"):
             started.append(start(name, [sys.executable, "manage.py", "qcluster"], tmp))
         webs = [node for node in started if node.port]

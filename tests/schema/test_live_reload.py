@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from apps.ops import serve
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,16 +54,7 @@ def server(tmp_path):
         "OS_HOST_CACHE_TTL": "0.2",
     }
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "objectos_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
+        serve.command(port),
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
