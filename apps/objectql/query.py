@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.expressions import OrderBy
 
@@ -12,6 +13,7 @@ from apps.kernel.kernel import Kernel, ObjectRuntime
 from apps.objectql import computed
 from apps.objectql.exceptions import Forbidden, InvalidField, InvalidQuery, RecordNotFound
 from apps.objectql.params import QuerySpec
+from apps.objectql.plans import compiled_page
 from apps.objectql.serialize import Serializer
 from apps.projects.context import Context
 from apps.security.access import Access, object_access
@@ -142,19 +144,25 @@ def list_records(ctx: Context, object_name: str, spec: QuerySpec) -> dict[str, A
     kernel: Kernel = ctx.kernel
     runtime = kernel.object(object_name)
     access = readable_access(ctx, runtime)
-    rows = apply_filters(ctx, runtime, access, scoped(ctx, runtime, access), spec)
-    ordering = order_by(ctx, runtime, access, spec)
-    sorted_summaries = [
-        name
-        for name, _ in spec.sort
-        if name in runtime.fields and runtime.fields[name].definition.type == "summary"
-    ]
-    if sorted_summaries:  # order_by() needs the summary subqueries before it can sort on them
-        rows = rows.annotate(**computed.summary_annotations(kernel, runtime, sorted_summaries))
     serializer = Serializer.for_request(
         ctx, runtime, access, selected_fields(runtime, access, spec), spec.expand
     )
-    page = serializer.fetch(rows.order_by(*ordering), spec.skip, spec.top + 1)
+
+    def build() -> tuple[QuerySet, tuple[str, ...], QuerySet]:
+        rows = apply_filters(ctx, runtime, access, scoped(ctx, runtime, access), spec)
+        ordering = order_by(ctx, runtime, access, spec)
+        sorted_summaries = [
+            name
+            for name, _ in spec.sort
+            if name in runtime.fields and runtime.fields[name].definition.type == "summary"
+        ]
+        if sorted_summaries:  # order_by() needs the summary subqueries to sort on them
+            rows = rows.annotate(**computed.summary_annotations(kernel, runtime, sorted_summaries))
+        page, columns = serializer.page(rows.order_by(*ordering), spec.skip, spec.top + 1)
+        return page, columns, rows
+
+    read = compiled_page(runtime, access, _list_key(spec), build)
+    page = read.fetch()
     if ctx.budgets:
         charge_rows(ctx, len(page))
     has_more = len(page) > spec.top
@@ -162,10 +170,22 @@ def list_records(ctx: Context, object_name: str, spec: QuerySpec) -> dict[str, A
     if not spec.count:
         total = None
     elif has_more or (spec.skip and not records):
-        total = rows.count()
+        total = read.count()
     else:
         total = spec.skip + len(records)
     return {"object": object_name, "records": records, "total": total, "hasMore": has_more}
+
+
+def _list_key(spec: QuerySpec) -> bytes | None:
+    """What decides a list's SQL (see apps.objectql.plans.compiled_page); None when a
+    filter value has no JSON form (a spec built in Python): then it is compiled afresh."""
+    try:
+        return orjson.dumps(
+            [spec.filters, spec.sort, spec.select, spec.search, spec.skip, spec.top],
+            option=orjson.OPT_NON_STR_KEYS,
+        )
+    except TypeError:
+        return None
 
 
 def get_record(ctx: Context, object_name: str, record_id: str, spec: QuerySpec) -> dict[str, Any]:

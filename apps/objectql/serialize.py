@@ -90,6 +90,11 @@ class Serializer:
         return [name for name in expand if name in wanted]
 
     def fetch(self, rows: QuerySet, offset: int, limit: int) -> list[dict[str, Any]]:
+        page, columns = self.page(rows, offset, limit)
+        return [dict(zip(columns, row)) for row in page]  # noqa: B905 - same length
+
+    def page(self, rows: QuerySet, offset: int, limit: int) -> tuple[QuerySet, tuple[str, ...]]:
+        """The query of one page (a `values_list`) and the columns its rows hold, in order."""
         if self.summaries:
             rows = rows.annotate(
                 **computed.summary_annotations(self.ctx.kernel, self.runtime, self.summaries)
@@ -104,7 +109,7 @@ class Serializer:
         # values_list + zip: the rows come back in `columns` order, and dict(zip()) is
         # quicker than the dict comprehension values() would run per row.
         page = rows.values_list(*(as_text.get(c, c) for c in columns))[offset : offset + limit]
-        return [dict(zip(columns, row)) for row in page]  # noqa: B905 - same length
+        return page, columns
 
     def _stored_text(self, columns: tuple[str, ...], alias: str) -> dict[str, str]:
         """On SQLite, the datetime columns to read as the text they are stored as, each

@@ -1,6 +1,7 @@
-"""The compiled write path (apps.objectql.plans): answers built from the written row equal
+"""The compiled paths (apps.objectql.plans): answers built from the written row equal
 a GET, the ORM path where the plan cannot serve, the compiled locked read, the remembered
-audit tip, and the row scopes decided in Python."""
+audit tip, the row scopes decided in Python, and list pages compiled once per actor and
+query."""
 
 from __future__ import annotations
 
@@ -297,3 +298,60 @@ def test_a_list_read_as_stored_text_equals_the_gets(admin):
     assert by_title["event 0"]["at"] is None
     assert by_title["event 0"]["at_text"] == "text 0"
     assert by_title["event 0"]["created_at"].endswith("Z")
+
+
+def test_a_list_is_compiled_once_per_actor_and_query(project, admin, member):
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(5):
+        status = "open" if n % 2 else "done"
+        assert (
+            member.post(NOTE, {"title": f"m{n}", "status": status}, format="json").status_code
+            == 201
+        )
+    for n in range(3):
+        assert (
+            admin.post(NOTE, {"title": f"a{n}", "status": "open"}, format="json").status_code == 201
+        )
+    pages = runtime_of(project).plans.setdefault(("pages", connection.vendor), {})
+    url = f"{NOTE}?status=open&sort=-title&top=2"
+    first = admin.get(url).json()
+    compiled = len(pages)
+    with CaptureQueriesContext(connection) as again:
+        second = admin.get(url).json()
+    assert second == first
+    assert len(pages) == compiled  # served by the page compiled for the first
+    assert [r["title"] for r in first["records"]] == ["m3", "m1"]
+    assert (first["total"], first["hasMore"]) == (5, True)
+    on_notes = [q["sql"] for q in again.captured_queries if '"wp__wp_note"' in q["sql"]]
+    assert len(on_notes) == 2 and "COUNT" in on_notes[1].upper()  # the page, then the count
+    # the values are part of the key: another status, another page
+    done = admin.get(f"{NOTE}?status=done&sort=-title&top=2").json()
+    assert [r["title"] for r in done["records"]] == ["m4", "m2"] and done["total"] == 3
+    # another actor, same query: its own scope (the row rule), not the admin's page
+    mine = member.get(url).json()
+    assert [r["title"] for r in mine["records"]] == ["m3", "m1"] and mine["total"] == 2
+    assert all("amount" not in r for r in mine["records"])  # and its own field rules
+    # the count is counted each time, not remembered
+    admin.post(NOTE, {"title": "a9", "status": "open"}, format="json")
+    assert admin.get(url).json()["total"] == 6
+    assert [r["title"] for r in admin.get(f"{url}&skip=2").json()["records"]] == ["a9", "a2"]
+
+
+def test_a_list_spec_built_in_python_is_compiled_for_its_request(project, admin):
+    from decimal import Decimal
+
+    from apps.objectql.params import QuerySpec
+    from apps.objectql.query import list_records
+    from apps.projects.context import Context
+
+    admin.post(NOTE, {"title": "Priced", "amount": 3.5}, format="json")
+    kernel = kernels.get_version(project.name, project.published_version_id)
+    ctx = Context(
+        request_id="t", project_id=project.pk, project_name=project.name, kernel=kernel,
+        is_system=True,
+    )  # fmt: skip
+    spec = QuerySpec(top=5, filters=[{"amount": Decimal("3.50")}])  # no JSON form: no key
+    for _ in range(2):
+        listed = list_records(ctx, "wp_note", spec)
+        assert [r["title"] for r in listed["records"]] == ["Priced"]
