@@ -34,7 +34,8 @@ def prepare_server_process() -> None:
     get_resolver().url_patterns  # noqa: B018 - imports every view module now
     _refresh_statistics()
     if os.environ.get("OS_GC_FREEZE", "1") != "0":
-        gc.collect()
+        # No gc.collect() first: after startup it found ~20 unreachable objects and took
+        # ~40 ms of the cold start, walking the ~100,000 objects the freeze spares later.
         gc.freeze()
 
 
