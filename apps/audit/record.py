@@ -67,29 +67,11 @@ def diff(
     return changes
 
 
-def record(
-    ctx: Context | None,
-    action: str,
-    *,
-    object_name: str = "",
-    record_id: str = "",
-    changes: list | None = None,
-    details: dict | None = None,
-    chain: str | None = None,
-) -> AuditEvent:
-    """Append one event to the project's chain, inside the current transaction
-    (`append(event(...))`)."""
-    return append(
-        event(
-            ctx,
-            action,
-            object_name=object_name,
-            record_id=record_id,
-            changes=changes,
-            details=details,
-            chain=chain,
-        )
-    )
+def record(ctx: Context | None, action: str, **columns: Any) -> AuditEvent:
+    """Append one event to the project's chain, inside the current transaction:
+    `append(event(ctx, action, **columns))` (object_name, record_id, changes, details,
+    chain)."""
+    return append(event(ctx, action, **columns))
 
 
 def event(

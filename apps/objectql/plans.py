@@ -92,6 +92,18 @@ def _prepare(field: Field, kind: type | None, value: Any, db: Any) -> Any:
     return field.get_db_prep_save(value, db)
 
 
+def _converted(raw: Iterable[Any], converters: list, db: Any) -> list[Any]:
+    """A fetched row's values through their columns' converters: `converters` holds
+    (position, (functions, expression)) as SQLCompiler.get_converters gives them."""
+    values = list(raw)
+    for position, (functions, expression) in converters:
+        value = values[position]
+        for convert in functions:
+            value = convert(value, expression, db)
+        values[position] = value
+    return values
+
+
 def _db() -> Any:
     """The connection itself: `django.db.connection` is a proxy that looks the connection
     up (an asgiref Local) on every attribute access, a dozen times per write."""
@@ -120,13 +132,13 @@ class WritePlan:
             ", ".join(["%s"] * len(self.insert_fields)),
             self.returning,
         )
-        # (position, converters, expression) as SQLCompiler.get_converters builds them.
-        self.converters: list[tuple[int, list[Callable], Any]] = []
+        # (position, (converters, expression)) as SQLCompiler.get_converters builds them.
+        self.converters: list[tuple[int, tuple[list[Callable], Any]]] = []
         for position, field in enumerate(returned):
             column = field.get_col(meta.db_table)
             found = db.ops.get_db_converters(column) + column.get_db_converters(db)
             if found:
-                self.converters.append((position, found, column))
+                self.converters.append((position, (found, column)))
         # Per column: (API name, field, pass-through type, default): what Model.__init__
         # and Field.pre_save would give a column the values leave out.
         self.insert_spec = [
@@ -204,13 +216,7 @@ class WritePlan:
         return sql, fields
 
     def _row(self, raw: Iterable[Any], db: Any) -> dict[str, Any]:
-        values = list(raw)
-        for position, converters, expression in self.converters:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, expression, db)
-            values[position] = value
-        return dict(zip(self.returned, values, strict=True))
+        return dict(zip(self.returned, _converted(raw, self.converters, db), strict=True))
 
 
 # -- scoped single-row reads, compiled once per actor ------------------------------------
@@ -257,33 +263,38 @@ class RowSelect:
             raw = cursor.fetchone()
         if raw is None:
             return None
-        values = list(raw)
-        for position, (converters, expression) in self.converters:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, expression, db)
-            values[position] = value
-        return dict(zip(self.names, values, strict=True))
+        return dict(zip(self.names, _converted(raw, self.converters, db), strict=True))
 
 
 def scoped_row(
     runtime: ObjectRuntime, access: Any, columns: tuple[str, ...], build: Callable[[str], QuerySet]
 ) -> RowSelect | None:
     """The compiled read of `build(id)` for this access and columns (None: use the ORM)."""
-    db = _db()
-    selects = runtime.plans.get(("selects", db.vendor))
-    if selects is None:
-        selects = runtime.plans[("selects", db.vendor)] = {}
-    key = (id(access), columns)
-    found = selects.get(key)
-    if found is not None and found[0] is access:  # the same Access, not a reused id
-        select = found[1]
-    else:
-        select = RowSelect(build(_STAND_IN_ID))
-        if len(selects) >= MAX_SELECTS:
-            selects.clear()  # stale actors' entries (their Access expired) go with the rest
-        selects[key] = (access, select)
+    select = _per_access(
+        runtime, "selects", MAX_SELECTS, access, columns, lambda: RowSelect(build(_STAND_IN_ID))
+    )
     return select if select.usable else None
+
+
+def _per_access(
+    runtime: ObjectRuntime, kind: str, limit: int, access: Any, key: Any, make: Callable
+) -> Any:
+    """The object's compiled `kind` for this Access and key, made by `make()` the first
+    time. An entry remembers its Access, so an id a later Access reuses is no hit; at
+    `limit` entries the table starts again (expired actors' entries go with the rest)."""
+    db = _db()
+    table = runtime.plans.get((kind, db.vendor))
+    if table is None:
+        table = runtime.plans[(kind, db.vendor)] = {}
+    slot = (id(access), key)
+    found = table.get(slot)
+    if found is not None and found[0] is access:
+        return found[1]
+    made = make()
+    if len(table) >= limit:
+        table.clear()
+    table[slot] = (access, made)
+    return made
 
 
 # -- list pages, compiled once per actor and query --------------------------------------
@@ -339,12 +350,7 @@ class PageRead:
         page = []
         for row in raw:
             if converters:
-                row = list(row)
-                for position, (functions, expression) in converters:
-                    value = row[position]
-                    for convert in functions:
-                        value = convert(value, expression, db)
-                    row[position] = value
+                row = _converted(row, converters, db)
             if order is not None:
                 row = [row[i] for i in order]
             page.append(dict(zip(columns, row)))  # noqa: B905 - same length
@@ -383,19 +389,7 @@ def compiled_page(
     access and query key (None: compiled for this request only)."""
     if key is None:
         return PageRead(*build())
-    db = _db()
-    pages = runtime.plans.get(("pages", db.vendor))
-    if pages is None:
-        pages = runtime.plans[("pages", db.vendor)] = {}
-    slot = (id(access), key)
-    found = pages.get(slot)
-    if found is not None and found[0] is access:  # the same Access, not a reused id
-        return found[1]
-    read = PageRead(*build())
-    if len(pages) >= MAX_PAGES:
-        pages.clear()
-    pages[slot] = (access, read)
-    return read
+    return _per_access(runtime, "pages", MAX_PAGES, access, key, lambda: PageRead(*build()))
 
 
 # -- row scopes in Python --------------------------------------------------------------
