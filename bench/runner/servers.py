@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.ops import serve
+
 from bench.runner.seed import ROOT
 
 VENV_BIN = ROOT / ".venv" / "bin"
