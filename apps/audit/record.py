@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -33,13 +34,30 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def row_hash(values: dict[str, Any]) -> str:
-    """sha256 over the canonical JSON of the hashed columns (verify_audit recomputes it)."""
+def _canonical(values: dict[str, Any]) -> bytes:
+    """The canonical JSON of the hashed columns: what a row's hash digests."""
     payload = {name: values[name] for name in HASHED_FIELDS}
     if isinstance(payload["created_at"], datetime):
         payload["created_at"] = payload["created_at"].isoformat()
-    data = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=_default)
-    return hashlib.sha256(data).hexdigest()
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=_default)
+
+
+def row_hash(values: dict[str, Any]) -> str:
+    """sha256 over the canonical JSON of the hashed columns (verify_audit recomputes it)."""
+    return hashlib.sha256(_canonical(values)).hexdigest()
+
+
+def hash_pieces(values: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
+    """The canonical JSON of an event whose place in the chain is not known yet, cut where
+    the chain's last hash and the next sequence number go: `row_hash` of the linked row is
+    sha256(first + last_hash + second + str(last_seq + 1) + third), which the database
+    computes while it holds the chain head (PostgreSQL: one statement, see `_Statements`).
+    The cuts are found by one-off markers, which no other value can hold by chance."""
+    prev_mark, seq_mark = secrets.token_hex(16), secrets.randbits(62) | 1 << 62
+    data = _canonical({**values, "prev_hash": prev_mark, "seq": seq_mark})
+    first, rest = data.split(b'"prev_hash":"%s"' % prev_mark.encode())
+    second, third = rest.split(b'"seq":%d' % seq_mark)
+    return first + b'"prev_hash":"', b'"' + second + b'"seq":', third
 
 
 def jsonable(value: Any) -> Any:
@@ -116,8 +134,12 @@ def append(values: dict[str, Any]) -> AuditEvent:
     with the time of the append, so times follow the chain's order.
 
     Statements written out once (no ORM compilation on the write path), in the order the
-    triggers of migration 0002 demand: read (on PostgreSQL: lock) the chain head, insert
-    the event linked to it; the insert's own trigger (migration 0003) advances the head.
+    triggers of migration 0002 demand: read the chain head, insert the event linked to
+    it; the insert's own trigger (migration 0003) advances the head.
+    On PostgreSQL that is one statement: it locks the head row, links and hashes the
+    event in the database (`hash_pieces`) and inserts it. The head stays locked until the
+    transaction ends, so every client round trip made while holding it (and the wait for
+    the GIL after each) holds up the project's other writers: one statement, not two.
     On SQLite the head this process wrote last is remembered and the read skipped: the
     insert trigger refuses an event that does not extend the real tip (another process
     appended, or a rollback undid ours), and only that statement fails (SQLite aborts the
@@ -127,6 +149,8 @@ def append(values: dict[str, Any]) -> AuditEvent:
     db = connections[DEFAULT_DB_ALIAS]  # once: `connection` looks it up on every access
     statements = _statements(db)
     with transaction.atomic(savepoint=False), db.cursor() as cursor:
+        if statements.linked is not None:
+            return _stored_event(_append_linked(cursor, statements, values), values, db.alias)
         event_id = None
         tip = _tips.get(chain) if statements.remember_tip else None
         if tip is not None:
@@ -154,6 +178,20 @@ def _stored_event(event_id: int, values: dict[str, Any], alias: str) -> AuditEve
     event._state.adding = False
     event._state.db = alias
     return event
+
+
+def _append_linked(cursor: Any, statements: _Statements, values: dict[str, Any]) -> int:
+    """INSERT the event after its chain's tip in one statement (`_Statements.linked`);
+    its id. The chain's head is created on its first event."""
+    params = statements.linked_params(values, cursor.db)
+    cursor.execute(statements.linked, params)
+    row = cursor.fetchone()
+    if row is None:
+        AuditChainHead.objects.get_or_create(chain=values["chain"])
+        cursor.execute(statements.linked, params)
+        row = cursor.fetchone()
+    event_id, values["seq"], values["prev_hash"], values["hash"] = row
+    return event_id
 
 
 def _append(
@@ -203,6 +241,7 @@ class _Statements:
             quote(head.get_field("chain").column),
             " FOR UPDATE" if db.vendor != "sqlite" else "",  # SQLite: one writer
         )
+        self.linked = self._linked(db) if db.vendor == "postgresql" else None
         # SQLite and PostgreSQL advance the head in the insert's trigger (migration 0003);
         # elsewhere the writer does it.
         self.advance = (
@@ -215,6 +254,46 @@ class _Statements:
                 quote(head.get_field("chain").column),
             )
         )
+
+    def _linked(self, db: Any) -> str:
+        """PostgreSQL: INSERT ... SELECT from the chain's head row, locked (FOR UPDATE),
+        seq, prev_hash and hash computed from it, RETURNING what the caller fills in."""
+        quote = db.ops.quote_name
+        event, head = AuditEvent._meta, AuditChainHead._meta
+        last_seq = "h.{}".format(quote(head.get_field("last_seq").column))
+        last_hash = "h.{}".format(quote(head.get_field("last_hash").column))
+        computed = {
+            "seq": f"{last_seq} + 1",
+            "prev_hash": last_hash,
+            "hash": f"encode(sha256(%s || convert_to({last_hash}, 'UTF8') || %s"
+            f" || convert_to(({last_seq} + 1)::text, 'UTF8') || %s), 'hex')",
+        }
+        sql = (
+            "INSERT INTO {} ({}) SELECT {} FROM {} h WHERE h.{} = %s FOR UPDATE OF h"  # noqa: S608
+            " RETURNING {}, {}, {}, {}"
+        )
+        return sql.format(
+            quote(event.db_table),
+            ", ".join(quote(f.column) for f in self.fields),
+            ", ".join(computed.get(f.name, "%s") for f in self.fields),
+            quote(head.db_table),
+            quote(head.get_field("chain").column),
+            *(quote(event.get_field(n).column) for n in ("id", "seq", "prev_hash", "hash")),
+        )
+
+    def linked_params(self, values: dict[str, Any], db: Any) -> list[Any]:
+        """The parameters of `linked`: the columns but seq and prev_hash, the three pieces
+        of the hashed JSON where the hash goes, and the chain."""
+        pieces = hash_pieces(values)
+        params: list[Any] = []
+        columns = self.params({**values, "hash": None}, db)  # the hash is computed
+        for field, value in zip(self.fields, columns, strict=True):
+            if field.name == "hash":
+                params.extend(pieces)
+            elif field.name not in ("seq", "prev_hash"):
+                params.append(value)
+        params.append(values["chain"])
+        return params
 
     def params(self, values: dict[str, Any], db: Any) -> list[Any]:
         params = [values[f.attname] for f in self.fields]

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runner.seed import ROOT
+from bench.runner.servers import POSTGRES_URL, postgres_admin
 
 SETTINGS = {
     "runtime": "objectos_site.settings",
@@ -70,6 +71,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--sql", action="store_true", help="print the SQL of one request")
     parser.add_argument("--data-dir", help="keep the seeded data dirs here (reused when seeded)")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: a fresh PostgreSQL database per server (its name kept in the data dir)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -83,7 +90,27 @@ def _env(server: str, data_dir: Path) -> dict[str, str]:
             "PYTHONPATH": str(ROOT),
         }
     )
+    database = data_dir / "database.txt"
+    if database.exists():
+        env["DATABASE_URL"] = f"{POSTGRES_URL}/{database.read_text().strip()}"
     return env
+
+
+def _create_database(server: str, data_dir: Path) -> None:
+    """A fresh PostgreSQL database for `server`, named in `data_dir/database.txt`."""
+    database = data_dir / "database.txt"
+    if database.exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    name = f"bench_profile_{server}_{os.getpid()}_{int(time.time())}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    database.write_text(name)
+
+
+def _drop_database(data_dir: Path) -> None:
+    database = data_dir / "database.txt"
+    if database.exists():
+        postgres_admin(f'DROP DATABASE IF EXISTS "{database.read_text().strip()}" WITH (FORCE)')
 
 
 def _seed(server: str, data_dir: Path) -> None:
@@ -114,6 +141,8 @@ def main(argv: list[str]) -> int:
     results: dict[str, list[dict[str, Any]]] = {s: [] for s in servers}
     try:
         for server in servers:
+            if args.db == "postgres":
+                _create_database(server, base / server)
             _seed(server, base / server)
         for _ in range(args.rounds):
             for server in servers:
@@ -132,6 +161,8 @@ def main(argv: list[str]) -> int:
                 results[server].append(json.loads(lines[marker][len("RESULT ") :]))
     finally:
         if temp:
+            for server in servers:
+                _drop_database(base / server)
             shutil.rmtree(base, ignore_errors=True)
     print(table(results, args))
     return 0

@@ -68,7 +68,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _postgres(statement: str) -> None:
+def postgres_admin(statement: str) -> None:
+    """Run one statement on the server's `postgres` database (CREATE or DROP DATABASE)."""
     import psycopg
 
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
@@ -84,7 +85,7 @@ def prepare(spec: ServerSpec, db: str) -> Instance:
     instance = Instance(spec, data_dir, env)
     if db == "postgres":
         instance.database = f"bench_{spec.name}_{os.getpid()}_{int(time.time())}"
-        _postgres(f'CREATE DATABASE "{instance.database}"')
+        postgres_admin(f'CREATE DATABASE "{instance.database}"')
         env["DATABASE_URL"] = f"{POSTGRES_URL}/{instance.database}"
     return instance
 
@@ -199,6 +200,6 @@ def stop(instance: Instance) -> None:
 def cleanup(instance: Instance, keep: bool = False) -> None:
     stop(instance)
     if instance.database:
-        _postgres(f'DROP DATABASE IF EXISTS "{instance.database}" WITH (FORCE)')
+        postgres_admin(f'DROP DATABASE IF EXISTS "{instance.database}" WITH (FORCE)')
     if not keep:
         shutil.rmtree(instance.data_dir, ignore_errors=True)
