@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from apps.audit.hashing import HASHED_FIELDS, row_hash
 from apps.audit.models import AuditChainHead, AuditEvent
-from apps.audit.record import HASHED_FIELDS, SYSTEM_CHAIN, row_hash
+from apps.audit.record import SYSTEM_CHAIN
 
 DEFAULT_CHUNK_SIZE = 2000
 ALTERED = "altered"

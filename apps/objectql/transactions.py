@@ -1,9 +1,13 @@
-"""Write transactions. On SQLite, writers of one process queue on a lock first.
+"""Write transactions. On SQLite, writers of one process queue on a lock first; on
+PostgreSQL, the audit events go with the COMMIT.
 
 SQLite allows one writer at a time; a second writer waits in SQLite's busy handler,
 which sleeps in steps of up to 100 ms and so turns contention into p99 spikes. Queuing
 the process's writers on a Python lock hands the write lock over without sleeping.
 Other processes still meet in SQLite's busy handler (busy_timeout).
+
+PostgreSQL: an audit append locks the project's chain head until the transaction ends,
+so it is sent with the COMMIT, in one round trip (apps/audit/linked.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from apps.audit.linked import appends_with_commit
+
 _sqlite_writer = threading.RLock()
 
 
@@ -21,7 +27,7 @@ _sqlite_writer = threading.RLock()
 def write_transaction() -> Iterator[None]:
     """An atomic block for a data change (joins an enclosing one)."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
-        with transaction.atomic():
+        with appends_with_commit():
             yield
         return
     with _sqlite_writer, transaction.atomic():
