@@ -10,6 +10,10 @@ head is then held for the server's own work only.
 
 Appends made inside a savepoint are held too, and dropped if that savepoint is rolled
 back: the chain's order is the order of the appends that stand.
+
+A write that needs no transaction of its own (objectql's plain create) goes further:
+`write_with_append` sends its statement and its event as one message outside any
+transaction, which PostgreSQL runs as one implicit transaction: no BEGIN, no COMMIT.
 """
 
 from __future__ import annotations
@@ -91,34 +95,59 @@ def appends_with_commit() -> Iterator[None]:
             _send(db, statements, events, commit=True)
 
 
+def one_message() -> bool:
+    """Whether a data statement and its event can go together as one message outside any
+    transaction (`write_with_append`): PostgreSQL with client-side binding, autocommit."""
+    db = connections[DEFAULT_DB_ALIAS]
+    statements = for_database(db)
+    return statements.linked is not None and statements.one_trip and not db.in_atomic_block
+
+
+def write_with_append(sql: str, params: list[Any], values: dict[str, Any]) -> tuple:
+    """Run the data statement `sql` (one row back: RETURNING) and append the event
+    `values` in one message, which PostgreSQL runs as one transaction: no BEGIN and no
+    COMMIT of their own, one round trip in all (`one_message()` must hold). The row."""
+    db = connections[DEFAULT_DB_ALIAS]
+    event = stored_event(None, values, db.alias)
+    return _send(db, for_database(db), [(values, event)], commit=False, lead=(sql, params))
+
+
 def _send(
     db: Any,
     statements: Statements,
     events: list[tuple[dict[str, Any], AuditEvent]],
     *,
     commit: bool,
-) -> None:
-    """INSERT `events` in order (their chains' heads created first where missing), and
-    COMMIT after them when `commit`: one round trip with client-side binding."""
+    lead: tuple[str, list[Any]] | None = None,
+) -> tuple | None:
+    """INSERT `events` in order (their chains' heads created first where missing), after
+    the `lead` statement when given (its first row is returned), and COMMIT after them
+    when `commit`: one round trip with client-side binding."""
     now = timezone.now()  # stamped as sent: times follow the chain's order
     chains = list(dict.fromkeys(values["chain"] for values, _ in events))
-    steps: list[tuple[str, list[Any]]] = [(statements.ensure_head, [c, c]) for c in chains]
+    steps: list[tuple[str, list[Any]]] = [lead] if lead is not None else []
+    steps += [(statements.ensure_head, [chain, chain]) for chain in chains]
+    first_event = len(steps)
     for values, _ in events:
         values["created_at"] = now
         steps.append((statements.linked, statements.linked_params(values, db)))
+    led = None
     with db.cursor() as cursor:
         if statements.one_trip:
             sql = "; ".join(step for step, _ in steps) + ("; COMMIT" if commit else "")
             cursor.execute(sql, [value for _, values in steps for value in values])
-        elif commit:  # `appends_with_commit` holds nothing without client-side binding
-            raise RuntimeError("a COMMIT is sent with the appends only in one round trip")
+        elif commit or lead is not None:  # neither is asked for without client binding
+            raise RuntimeError("a COMMIT or a lead statement needs client-side binding")
         for position, (step, step_params) in enumerate(steps):
             if not statements.one_trip:
                 cursor.execute(step, step_params)
             elif position:
                 cursor.nextset()  # the next statement's result
-            if position >= len(chains):
-                values, event = events[position - len(chains)]
+            if position == 0 and lead is not None:
+                led = cursor.fetchone()
+            elif position >= first_event:
+                values, event = events[position - first_event]
                 event_id, values["seq"], values["prev_hash"], values["hash"] = cursor.fetchone()
                 event.__dict__.update(values)
                 event.id = event_id
+    return led

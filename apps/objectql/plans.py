@@ -183,6 +183,10 @@ class WritePlan:
             cursor.execute(self.insert_sql, params)
             return self._row(cursor.fetchone(), db)
 
+    def stored(self, raw: Iterable[Any]) -> dict[str, Any]:
+        """The row `insert_sql` returned (run by another caller) as `insert` returns it."""
+        return self._row(raw, _db())
+
     def update(self, record_id: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         """UPDATE the columns in `values` (API names) of one row; its stored row, or None
         when no row has that id."""

@@ -60,8 +60,7 @@ def test_a_failing_commit_keeps_neither_the_change_nor_its_event():
         Group.objects.create(name="orphans")
         with connection.cursor() as cursor:  # checked at COMMIT on PostgreSQL (deferred FK)
             cursor.execute(
-                "INSERT INTO auth_group_permissions (group_id, permission_id) "
-                "VALUES (%s, %s)",
+                "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (%s, %s)",
                 [Group.objects.get(name="orphans").pk, 10**9],
             )
         audit.record(None, "lost", chain=CHAIN)
@@ -116,19 +115,38 @@ def test_a_new_chain_gets_its_head_in_the_same_round_trip():
     assert verify_chain("brand-new").ok
 
 
-def test_an_api_create_commits_its_row_and_event_together():
-    project = factories.publish_artifact("held", audit_artifact())
+@pytest.fixture
+def held_api():
+    """A project of the audit tests' artifact (au_note gets a unique `code`), published
+    for real (these tests commit), its admin's client, warmed by one read."""
+    raw = audit_artifact()
+    raw["objects"][0]["fields"]["code"] = {"type": "text", "unique": True}
+    project = factories.publish_artifact("held", raw)
     admin = factories.make_user("admin@held.test", project, superuser=True)
     client = factories.api_client(project, admin)
+    assert client.get("/api/v1/data/au_note").status_code == 200
+    return client
+
+
+def record_actions() -> list[str]:
+    """The held project's events but those of publishing its artifact."""
+    return [a for a in actions("held") if not a.startswith("artifact.")]
+
+
+def writes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+
+
+def test_an_api_create_is_one_message_with_its_event(held_api):
     with CaptureQueriesContext(connection) as queries:
-        response = client.post("/api/v1/data/au_note", {"title": "Held"}, format="json")
+        response = held_api.post("/api/v1/data/au_note", {"title": "Held"}, format="json")
     assert response.status_code == 201, response.content
     record_id = response.json()["id"]
-    if POSTGRES:
-        sent = [q["sql"] for q in queries.captured_queries]
-        audited = [sql for sql in sent if '"os_audit_auditevent"' in sql]
-        assert len(audited) == 1 and audited[0].endswith("; COMMIT")
-        assert sent[sent.index(audited[0]) + 1 :] == ["COMMIT"]  # Django's log of commit()
+    if POSTGRES:  # no BEGIN, no COMMIT: PostgreSQL runs one message as one transaction
+        [sent] = writes(queries)
+        assert sent.startswith('INSERT INTO "held__au_note"')
+        assert sent.count('INSERT INTO "os_audit_auditevent"') == 1
+        assert "COMMIT" not in sent
     event = AuditEvent.objects.get(chain="held", action="create")
     assert (event.object_name, event.record_id, event.actor) == (
         "au_note",
@@ -137,3 +155,59 @@ def test_an_api_create_commits_its_row_and_event_together():
     )
     assert ["title", None, "Held"] in event.changes
     assert verify_chain("held").ok
+
+
+def test_an_api_update_sends_its_event_with_the_commit(held_api):
+    record_id = held_api.post("/api/v1/data/au_note", {"title": "A"}, format="json").json()["id"]
+    with CaptureQueriesContext(connection) as queries:
+        response = held_api.patch(
+            f"/api/v1/data/au_note/{record_id}", {"title": "B"}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    if POSTGRES:
+        sent = writes(queries)
+        assert sent[0] == "BEGIN" and sent[1].startswith('UPDATE "held__au_note"')
+        assert sent[2].endswith("; COMMIT") and '"os_audit_auditevent"' in sent[2]
+        assert sent[3:] == ["COMMIT"]  # Django's log of its commit(): nothing sent
+    assert record_actions() == ["create", "update"]
+    event = AuditEvent.objects.get(chain="held", action="update")
+    assert ["title", "A", "B"] in event.changes
+    assert verify_chain("held").ok
+
+
+def test_a_unique_violation_in_one_message_is_a_field_error_and_leaves_no_event(held_api):
+    first = held_api.post("/api/v1/data/au_note", {"title": "A", "code": "X1"}, format="json")
+    assert first.status_code == 201, first.content
+    again = held_api.post("/api/v1/data/au_note", {"title": "B", "code": "X1"}, format="json")
+    assert again.status_code == 400, again.content
+    assert again.json()["fields"] == [
+        {"field": "code", "code": "unique", "message": "another au_note has this code"}
+    ]
+    assert record_actions() == ["create"]
+    assert verify_chain("held").ok
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the one-message create is PostgreSQL's")
+def test_a_refused_event_takes_the_created_row_with_it(held_api):
+    """The INSERT and the event are one transaction: when the event cannot be written,
+    the row is not kept either."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '23000'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_event BEFORE INSERT ON os_audit_auditevent "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_event()"
+        )
+    try:
+        response = held_api.post("/api/v1/data/au_note", {"title": "Lost"}, format="json")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_event ON os_audit_auditevent")
+            cursor.execute("DROP FUNCTION test_refuse_event()")
+    assert response.status_code == 400, response.content
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM held__au_note WHERE title = 'Lost'")
+        assert cursor.fetchone()[0] == 0
+    assert record_actions() == []
