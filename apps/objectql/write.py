@@ -277,6 +277,9 @@ def _insert_in_one_message(ctx: Context, runtime: ObjectRuntime, ready: Ready) -
     try:
         row = linked.write_with_append(plan.insert_sql, ready.params, ready.event)
     except IntegrityError as error:
+        table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
+        if table != runtime.model._meta.db_table:
+            raise  # the audit event was refused: the server's failure, not the request's
         raise _integrity(runtime, error, "") from None
     return Written(ready.record_id, plan.stored(row))
 
