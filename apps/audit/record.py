@@ -103,13 +103,15 @@ def append(values: dict[str, Any]) -> AuditEvent:
     insert trigger refuses an event that does not extend the real tip (another process
     appended, or a rollback undid ours), and only that statement fails (SQLite aborts the
     statement, not the transaction); the head is then read and the event inserted again."""
-    chain = values["chain"]
-    values["created_at"] = timezone.now()
     db = connections[DEFAULT_DB_ALIAS]  # once: `connection` looks it up on every access
     statements = for_database(db)
-    if statements.linked is not None:
+    if statements.linked is not None:  # stamped as it is sent
+        if statements.one_trip:  # one message: a transaction of its own outside one
+            return linked.append(db, statements, values)
         with transaction.atomic(savepoint=False):
             return linked.append(db, statements, values)
+    chain = values["chain"]
+    values["created_at"] = timezone.now()
     with transaction.atomic(savepoint=False), db.cursor() as cursor:
         event_id = None
         tip = _tips.get(chain) if statements.remember_tip else None

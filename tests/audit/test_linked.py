@@ -214,3 +214,15 @@ def test_a_refused_event_takes_the_created_row_with_it(held_api):
         cursor.execute("SELECT count(*) FROM held__au_note WHERE title = 'Lost'")
         assert cursor.fetchone()[0] == 0
     assert record_actions() == []
+
+
+def test_an_append_outside_a_transaction_is_one_message():
+    """A sign-in or a refusal appends outside any write: PostgreSQL runs the head's upsert
+    and the event's INSERT, sent as one message, as one transaction of their own."""
+    with CaptureQueriesContext(connection) as queries:
+        alone = audit.record(None, "alone", chain=CHAIN)
+    sent = [q["sql"] for q in queries.captured_queries]
+    if POSTGRES:  # no BEGIN, no COMMIT
+        assert len(sent) == 1 and sent[0].count('INSERT INTO "os_audit_auditevent"') == 1
+    assert AuditEvent.objects.get(chain=CHAIN).hash == alone.hash
+    assert verify_chain(CHAIN).ok
