@@ -4,7 +4,8 @@ PostgreSQL, the audit events go with the COMMIT.
 SQLite allows one writer at a time; a second writer waits in SQLite's busy handler,
 which sleeps in steps of up to 100 ms and so turns contention into p99 spikes. Queuing
 the process's writers on a Python lock hands the write lock over without sleeping.
-Other processes still meet in SQLite's busy handler (busy_timeout).
+Other processes still meet in SQLite's busy handler (busy_timeout). Plain creates queue
+for a shared transaction instead (apps/objectql/grouped.py), which takes the same lock.
 
 PostgreSQL: an audit append locks the project's chain head until the transaction ends,
 so it is sent with the COMMIT, in one round trip (apps/audit/linked.py).
@@ -20,7 +21,7 @@ from django.db import connection, transaction
 
 from apps.audit.linked import appends_with_commit
 
-_sqlite_writer = threading.RLock()
+sqlite_writer = threading.RLock()  # the process's SQLite writer: held for a transaction
 
 
 @contextmanager
@@ -30,5 +31,5 @@ def write_transaction() -> Iterator[None]:
         with appends_with_commit():
             yield
         return
-    with _sqlite_writer, transaction.atomic():
+    with sqlite_writer, transaction.atomic():
         yield

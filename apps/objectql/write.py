@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.audit import linked
 from apps.audit import record as audit
 from apps.kernel.kernel import Kernel, ObjectRuntime
-from apps.objectql import filestore, hooks
+from apps.objectql import filestore, grouped, hooks
 from apps.objectql.exceptions import Conflict, Forbidden, RecordNotFound, ValidationFailed
 from apps.objectql.models import Sequence
 from apps.objectql.params import QuerySpec
@@ -258,15 +258,18 @@ def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> Va
     return ValidationFailed(f"the record violates a constraint: {error}")
 
 
-def _in_one_message(ctx: Context, runtime: ObjectRuntime, access: Access, ready: Ready) -> bool:
-    """Whether a create can go to the database as one message with its audit event
-    (PostgreSQL outside any transaction, apps/audit/linked.py): written by its plan, and
-    nothing reads the new row before the commit (no row-level check, nobody told)."""
+def _needs_no_transaction(
+    ctx: Context, runtime: ObjectRuntime, access: Access, ready: Ready
+) -> bool:
+    """Whether a create is its INSERT and its audit event alone, with nothing to do in
+    between: written by its plan, and nothing reads the new row before the commit (no
+    row-level check, nobody told). Such a create goes to PostgreSQL as one message with
+    its event (apps/audit/linked.py) and, on SQLite, into a group's transaction
+    (apps/objectql/grouped.py)."""
     return (
         ready.params is not None
         and access.insert_check is None
         and not hooks.wants(ctx, runtime, "created")
-        and linked.one_message()
     )
 
 
@@ -284,13 +287,31 @@ def _insert_in_one_message(ctx: Context, runtime: ObjectRuntime, ready: Ready) -
     return Written(ready.record_id, plan.stored(row))
 
 
+def _insert_grouped(ctx: Context, runtime: ObjectRuntime, access: Access, ready: Ready) -> Written:
+    """INSERT the ready row and append its event in a group's transaction; alone, in a
+    transaction of its own, when the group failed."""
+    _check_references(ctx, runtime, ready.values)
+    plan = WritePlan.of(runtime)
+    try:
+        row = grouped.write(grouped.Create(plan.insert_sql, ready.params, ready.event))
+    except IntegrityError as error:  # its own INSERT was refused, nothing else
+        raise _integrity(runtime, error, "") from None
+    if row is None:
+        with write_transaction():
+            return _insert(ctx, runtime, access, None, ready=ready)
+    return Written(ready.record_id, plan.stored(row))
+
+
 def create_record(ctx: Context, object_name: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
     values = _cleaned_insert(ctx, runtime, access, data)
     ready = _ready_insert(ctx, runtime, values) if _ready_alone(runtime) else None
-    if ready is not None and _in_one_message(ctx, runtime, access, ready):
-        return _answer(ctx, runtime, access, _insert_in_one_message(ctx, runtime, ready))
+    if ready is not None and _needs_no_transaction(ctx, runtime, access, ready):
+        if linked.one_message():
+            return _answer(ctx, runtime, access, _insert_in_one_message(ctx, runtime, ready))
+        if grouped.available():
+            return _answer(ctx, runtime, access, _insert_grouped(ctx, runtime, access, ready))
     with write_transaction():
         if ready is None:
             ready = _ready_insert(ctx, runtime, values)
