@@ -24,6 +24,11 @@ from apps.security.schema_resolver import SYSTEM_FIELD_DEFS
 USER_EXPAND_COLUMNS = ("id", "email", "first_name", "last_name", "username")
 DATETIME_COLUMNS = "serialize.datetime_columns"  # runtime.plans key
 TEXT_FROM_ROWS = 20  # pages of at least this many rows read datetimes as stored text
+LAYOUTS = "serialize.layouts"  # runtime.plans key: Serializer.for_request's layouts
+MAX_LAYOUTS = 256  # per object
+# What a Serializer works out from the fields alone (not from the actor or the request);
+# shared by every serializer of one layout, so never changed after __init__.
+LAYOUT = ("columns", "summaries", "converters", "formulas", "extra", "expand", "files", "order")
 
 
 class Serializer:
@@ -80,7 +85,21 @@ class Serializer:
         names: list[str],
         expand: list[str],
     ) -> Serializer:
-        return cls(ctx, runtime, access, names, expand)
+        """A serializer for this request, its layout (columns, converters, formulas...)
+        worked out once per kernel for these fields, expansions and readable fields."""
+        layouts = runtime.plans.get(LAYOUTS)
+        if layouts is None:
+            layouts = runtime.plans[LAYOUTS] = {}
+        key = (tuple(names), tuple(expand), access.readable)
+        layout = layouts.get(key)
+        if layout is None:
+            made = cls(ctx, runtime, access, names, expand)  # checks the expansions
+            if len(layouts) < MAX_LAYOUTS:  # `$select` is the client's: keep the cache bounded
+                layouts[key] = {n: made.__dict__[n] for n in LAYOUT}
+            return made
+        serializer = cls.__new__(cls)
+        serializer.__dict__.update(layout, ctx=ctx, runtime=runtime, access=access)
+        return serializer
 
     def _check_expand(self, expand: list[str], wanted: set[str]) -> list[str]:
         for name in expand:

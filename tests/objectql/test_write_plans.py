@@ -355,3 +355,44 @@ def test_a_list_spec_built_in_python_is_compiled_for_its_request(project, admin)
     for _ in range(2):
         listed = list_records(ctx, "wp_note", spec)
         assert [r["title"] for r in listed["records"]] == ["Priced"]
+
+
+def test_a_serializer_layout_is_worked_out_once_per_fields_and_readable_set(project, admin, member):
+    from apps.objectql import serialize
+
+    created = admin.post(NOTE, dict(VALUES), format="json").json()
+    layouts = runtime_of(project).plans[serialize.LAYOUTS]
+    assert admin.get(f"{NOTE}/{created['id']}").json() == created
+    count = len(layouts)
+    # the next answers reuse the layouts: the same bytes, no new layout
+    assert admin.get(f"{NOTE}/{created['id']}").json() == created
+    assert admin.patch(f"{NOTE}/{created['id']}", {"title": "T"}, format="json").status_code == 200
+    assert len(layouts) == count
+    # another readable set (amount hidden from members) is another layout
+    mine = member.post(NOTE, {"title": "mine"}, format="json").json()
+    assert "amount" not in mine["record"]
+    assert member.get(f"{NOTE}/{mine['id']}").json() == mine
+    assert len(layouts) > count
+    assert any("amount" not in readable for _, _, readable in layouts)
+    # a serializer built from a layout holds exactly what __init__ would have set
+    runtime = runtime_of(project)
+    (names, expand, readable), layout = next(iter(layouts.items()))
+    assert set(layout) == set(serialize.LAYOUT)
+    ctx = type("Ctx", (), {})()
+    access = type("A", (), {"readable": readable})()
+    fresh = serialize.Serializer(ctx, runtime, access, list(names), list(expand))
+    cached = serialize.Serializer.for_request(ctx, runtime, access, list(names), list(expand))
+    assert cached.__dict__ == fresh.__dict__
+
+
+def test_serializer_layouts_are_bounded(project, admin, monkeypatch):
+    from apps.objectql import serialize
+
+    monkeypatch.setattr(serialize, "MAX_LAYOUTS", 1)
+    runtime_of(project).plans.pop(serialize.LAYOUTS, None)
+    created = admin.post(NOTE, {"title": "bounded"}, format="json").json()
+    for select in ("title", "title,status", "status"):
+        answer = admin.get(f"{NOTE}/{created['id']}?select={select}")
+        assert answer.status_code == 200, answer.content
+        assert set(answer.json()["record"]) == {"id", *select.split(",")}
+    assert len(runtime_of(project).plans[serialize.LAYOUTS]) == 1
