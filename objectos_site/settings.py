@@ -135,6 +135,11 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 # Keep connections across requests (each gthread thread holds one); health-checked on reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("OS_CONN_MAX_AGE", 600))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Seconds after a request ended on a connection without a database error during which
+# the next request skips the health check's round trip (apps/ops/backends/postgresql).
+OS_DB_HEALTH_CHECK_WINDOW = float(os.environ.get("OS_DB_HEALTH_CHECK_WINDOW", 1))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "apps.ops.backends.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Fail fast (503 DATABASE_UNAVAILABLE) instead of hanging when the server is unreachable.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(

@@ -1,0 +1,1 @@
+"""PostgreSQL with health checks skipped for a connection proven moments ago (base.py)."""
