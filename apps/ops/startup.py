@@ -12,6 +12,8 @@
   removes the long full-collection pauses from the p99 (bench/runner/profile_writes
   reports the collector's time per request). Kernels are built later and stay
   collectable, so an evicted kernel is freed. `OS_GC_FREEZE=0` turns the freeze off.
+  The collector is off until then (objectos_site.wsgi): the imports make nothing to
+  collect, and walking what they made took ~10% of the startup.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def prepare_server_process() -> None:
         # No gc.collect() first: after startup it found ~20 unreachable objects and took
         # ~40 ms of the cold start, walking the ~100,000 objects the freeze spares later.
         gc.freeze()
+    gc.enable()  # objectos_site.wsgi turned the collector off for the imports
 
 
 def _refresh_statistics() -> None:
