@@ -191,6 +191,16 @@ class WritePlan:
         """UPDATE the columns in `values` (API names) of one row; its stored row, or None
         when no row has that id."""
         db = _db()
+        sql, params = self.update_statement(record_id, values)
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return None if row is None else self._row(row, db)
+
+    def update_statement(self, record_id: Any, values: dict[str, Any]) -> tuple[str, list]:
+        """The UPDATE ... RETURNING of `update` and its parameters, to be run by the caller
+        (its row goes through `stored`)."""
+        db = _db()
         sql, fields = self._update_sql(tuple(values), db)
         kinds = self.kinds
         params = [
@@ -198,10 +208,7 @@ class WritePlan:
             for field, value in zip(fields, values.values(), strict=True)
         ]
         params.append(self.pk.get_db_prep_value(record_id, db))
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return None if row is None else self._row(row, db)
+        return sql, params
 
     def _update_sql(self, names: tuple[str, ...], db: Any) -> tuple[str, list[Field]]:
         found = self._updates.get(names)

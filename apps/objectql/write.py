@@ -115,15 +115,23 @@ def _next_number(ctx: Context, runtime: ObjectRuntime, field_name: str) -> int:
 
 
 class Written:
-    """The id of a written row and, when the write returned it, the row as stored."""
+    """The id of a written row and, when the write returned it, the row as stored (or
+    the statement held for the COMMIT that will return it: `deferred`)."""
 
-    __slots__ = ("id", "row", "moved")
+    __slots__ = ("id", "row", "moved", "deferred")
 
-    def __init__(self, record_id: Any, row: dict[str, Any] | None, moved: bool = True) -> None:
+    def __init__(
+        self,
+        record_id: Any,
+        row: dict[str, Any] | None,
+        moved: bool = True,
+        deferred: linked.Deferred | None = None,
+    ) -> None:
         self.id = record_id
         self.row = row
         # False when the write cannot have moved the row out of the actor's read scope.
         self.moved = moved
+        self.deferred = deferred
 
 
 def _cleaned_insert(
@@ -245,6 +253,13 @@ def _enforce_check(runtime: ObjectRuntime, check: Q | None, record_id: str) -> N
         raise Forbidden(f"the {runtime.name} record would violate a row-level security check")
 
 
+def _refused_by_table(runtime: ObjectRuntime, error: IntegrityError) -> bool:
+    """Whether the object's own table refused a message that also held audit events
+    (PostgreSQL names the table in the error's diagnostics); else an event was refused."""
+    table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
+    return table == runtime.model._meta.db_table
+
+
 def _integrity(runtime: ObjectRuntime, error: IntegrityError, prefix: str) -> ValidationFailed:
     text = str(error).lower()
     for name, field in runtime.fields.items():
@@ -280,8 +295,7 @@ def _insert_in_one_message(ctx: Context, runtime: ObjectRuntime, ready: Ready) -
     try:
         row = linked.write_with_append(plan.insert_sql, ready.params, ready.event)
     except IntegrityError as error:
-        table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
-        if table != runtime.model._meta.db_table:
+        if not _refused_by_table(runtime, error):
             raise  # the audit event was refused: the server's failure, not the request's
         raise _integrity(runtime, error, "") from None
     return Written(ready.record_id, plan.stored(row))
@@ -389,7 +403,12 @@ def _update(
     record_id: str,
     data: Any,
     prefix: str = "",
+    *,
+    alone: bool = False,
 ) -> Written:
+    """Update one record. `alone`: the only write of its transaction, whose UPDATE may
+    then be held for the COMMIT's message (PostgreSQL, `linked.defer`) when nothing
+    reads the row before the commit: no row-level check, nobody told."""
     if not access.can_edit:
         raise Forbidden(f"you may not edit {runtime.name}")
     values = clean_payload(
@@ -423,14 +442,18 @@ def _update(
         return Written(before["id"], before if serves else None, moved=False)
     assignments = {"updated_at": timezone.now(), "updated_by": ctx.user_id, **changed}
     stored = None
-    try:
-        with transaction.atomic(savepoint=False):
-            if serves:
-                stored = plan.update(before["id"], assignments)
-            else:
-                runtime.model._base_manager.filter(pk=before["id"]).update(**assignments)
-    except IntegrityError as error:
-        raise _integrity(runtime, error, prefix) from None
+    deferred = None
+    if alone and serves and access.update_check is None and not announce:
+        deferred = linked.defer(*plan.update_statement(before["id"], assignments))
+    if deferred is None:
+        try:
+            with transaction.atomic(savepoint=False):
+                if serves:
+                    stored = plan.update(before["id"], assignments)
+                else:
+                    runtime.model._base_manager.filter(pk=before["id"]).update(**assignments)
+        except IntegrityError as error:
+            raise _integrity(runtime, error, prefix) from None
     _enforce_check(runtime, access.update_check, before["id"])
     # Stored files the update dropped from media fields: deleted after the commit.
     filestore.delete_dropped_files_after_commit(ctx, runtime, before, changed)
@@ -445,16 +468,22 @@ def _update(
         after = stored if stored is not None else {**before, **assignments}
         hooks.emit(ctx, runtime, "updated", before["id"], after, before)
     watched = scope_columns(access.read_scope) if access.read_scope is not MATCH_ALL else set()
-    return Written(
-        before["id"], stored, moved=watched is None or not watched.isdisjoint(assignments)
-    )
+    moved = watched is None or not watched.isdisjoint(assignments)
+    return Written(before["id"], stored, moved=moved, deferred=deferred)
 
 
 def update_record(ctx: Context, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
     runtime = _runtime(ctx, object_name)
     access = object_access(ctx, runtime)
-    with write_transaction():
-        written = _update(ctx, runtime, access, record_id, data)
+    try:
+        with write_transaction():
+            written = _update(ctx, runtime, access, record_id, data, alone=True)
+    except IntegrityError as error:  # raised by the COMMIT's message
+        if not _refused_by_table(runtime, error):
+            raise  # the audit event was refused: the server's failure, not the request's
+        raise _integrity(runtime, error, "") from None
+    if written.deferred is not None and written.deferred.row is not None:
+        written.row = WritePlan.of(runtime).stored(written.deferred.row)
     written.id = record_id  # answered under the id asked for, as a GET would
     return _answer(ctx, runtime, access, written)
 

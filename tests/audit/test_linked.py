@@ -164,11 +164,12 @@ def test_an_api_update_sends_its_event_with_the_commit(held_api):
             f"/api/v1/data/au_note/{record_id}", {"title": "B"}, format="json"
         )
     assert response.status_code == 200, response.content
-    if POSTGRES:
+    if POSTGRES:  # the UPDATE goes first in the COMMIT's message (linked.defer)
         sent = writes(queries)
         assert sent[0] == "BEGIN" and sent[1].startswith('UPDATE "held__au_note"')
-        assert sent[2].endswith("; COMMIT") and '"os_audit_auditevent"' in sent[2]
-        assert sent[3:] == ["COMMIT"]  # Django's log of its commit(): nothing sent
+        assert sent[1].endswith("; COMMIT") and '"os_audit_auditevent"' in sent[1]
+        assert sent[2:] == ["COMMIT"]  # Django's log of its commit(): nothing sent
+    assert response.json()["record"]["title"] == "B"  # answered from the UPDATE's row
     assert record_actions() == ["create", "update"]
     event = AuditEvent.objects.get(chain="held", action="update")
     assert ["title", "A", "B"] in event.changes
@@ -226,3 +227,53 @@ def test_an_append_outside_a_transaction_is_one_message():
         assert len(sent) == 1 and sent[0].count('INSERT INTO "os_audit_auditevent"') == 1
     assert AuditEvent.objects.get(chain=CHAIN).hash == alone.hash
     assert verify_chain(CHAIN).ok
+
+
+def test_an_update_refused_at_the_commit_is_a_field_error_and_keeps_nothing(held_api):
+    """The UPDATE held for the COMMIT's message fails there: the request's 400 naming the
+    field, the row as it was, no event."""
+    for title, code in (("A", "X1"), ("B", "X2")):
+        response = held_api.post(
+            "/api/v1/data/au_note", {"title": title, "code": code}, format="json"
+        )
+        assert response.status_code == 201, response.content
+    second = response.json()["id"]
+    clash = held_api.patch(f"/api/v1/data/au_note/{second}", {"code": "X1"}, format="json")
+    assert clash.status_code == 400, clash.content
+    assert clash.json()["fields"] == [
+        {"field": "code", "code": "unique", "message": "another au_note has this code"}
+    ]
+    assert held_api.get(f"/api/v1/data/au_note/{second}").json()["record"]["code"] == "X2"
+    assert record_actions() == ["create", "create"]
+    # the connection goes on
+    fine = held_api.patch(f"/api/v1/data/au_note/{second}", {"code": "X3"}, format="json")
+    assert fine.status_code == 200 and fine.json()["record"]["code"] == "X3"
+    assert record_actions() == ["create", "create", "update"]
+    assert verify_chain("held").ok
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the UPDATE held for the COMMIT is PostgreSQL's")
+def test_a_refused_update_event_takes_the_update_with_it(held_api):
+    held_api.raise_request_exception = False
+    record_id = held_api.post("/api/v1/data/au_note", {"title": "Kept"}, format="json").json()["id"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '23000'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_event BEFORE INSERT ON os_audit_auditevent "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_event()"
+        )
+    try:
+        response = held_api.patch(
+            f"/api/v1/data/au_note/{record_id}", {"title": "Lost"}, format="json"
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_event ON os_audit_auditevent")
+            cursor.execute("DROP FUNCTION test_refuse_event()")
+    assert response.status_code == 500, response.content
+    assert response.json()["code"] == "INTERNAL_ERROR"
+    assert held_api.get(f"/api/v1/data/au_note/{record_id}").json()["record"]["title"] == "Kept"
+    assert record_actions() == ["create"]
