@@ -5,6 +5,9 @@ a plain atomic one. Real transactions: these tests commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
@@ -188,12 +191,9 @@ def test_a_unique_violation_in_one_message_is_a_field_error_and_leaves_no_event(
     assert verify_chain("held").ok
 
 
-@pytest.mark.skipif(not POSTGRES, reason="the one-message create is PostgreSQL's")
-def test_a_refused_event_takes_the_created_row_with_it(held_api):
-    """The INSERT and the event are one transaction: when the event cannot be written,
-    the row is not kept either, and the answer is the server's failure (500), not a
-    validation error of the request."""
-    held_api.raise_request_exception = False
+@contextmanager
+def events_refused() -> Iterator[None]:
+    """PostgreSQL refuses every audit event (a trigger raising an integrity error)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -204,11 +204,21 @@ def test_a_refused_event_takes_the_created_row_with_it(held_api):
             "FOR EACH ROW EXECUTE FUNCTION test_refuse_event()"
         )
     try:
-        response = held_api.post("/api/v1/data/au_note", {"title": "Lost"}, format="json")
+        yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TRIGGER test_refuse_event ON os_audit_auditevent")
             cursor.execute("DROP FUNCTION test_refuse_event()")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the one-message create is PostgreSQL's")
+def test_a_refused_event_takes_the_created_row_with_it(held_api):
+    """The INSERT and the event are one transaction: when the event cannot be written,
+    the row is not kept either, and the answer is the server's failure (500), not a
+    validation error of the request."""
+    held_api.raise_request_exception = False
+    with events_refused():
+        response = held_api.post("/api/v1/data/au_note", {"title": "Lost"}, format="json")
     assert response.status_code == 500, response.content
     assert response.json()["code"] == "INTERNAL_ERROR"
     with connection.cursor() as cursor:
@@ -256,23 +266,10 @@ def test_an_update_refused_at_the_commit_is_a_field_error_and_keeps_nothing(held
 def test_a_refused_update_event_takes_the_update_with_it(held_api):
     held_api.raise_request_exception = False
     record_id = held_api.post("/api/v1/data/au_note", {"title": "Kept"}, format="json").json()["id"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '23000'; END $$"
-        )
-        cursor.execute(
-            "CREATE TRIGGER test_refuse_event BEFORE INSERT ON os_audit_auditevent "
-            "FOR EACH ROW EXECUTE FUNCTION test_refuse_event()"
-        )
-    try:
+    with events_refused():
         response = held_api.patch(
             f"/api/v1/data/au_note/{record_id}", {"title": "Lost"}, format="json"
         )
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER test_refuse_event ON os_audit_auditevent")
-            cursor.execute("DROP FUNCTION test_refuse_event()")
     assert response.status_code == 500, response.content
     assert response.json()["code"] == "INTERNAL_ERROR"
     assert held_api.get(f"/api/v1/data/au_note/{record_id}").json()["record"]["title"] == "Kept"

@@ -170,7 +170,7 @@ def test_a_failing_group_is_written_again_create_by_create(project):
     assert verify_chain("grouped").ok
 
 
-def test_a_lone_create_is_a_group_of_one(project):
+def test_a_lone_create_leaves_the_queue_empty(project):
     [client] = clients(project, 1)
     response = client.post(NOTES, {"title": "alone"}, format="json")
     assert response.status_code == 201, response.content
