@@ -8,6 +8,12 @@ import os
 # them (~10% of the startup). apps.ops.startup freezes them and turns it back on.
 gc.disable()
 
+# `requests` and `yaml`, which DRF imports for features no request uses, load on first
+# use rather than at startup (apps.ops.lazyimports).
+from apps.ops.lazyimports import WEB_PROCESS_DEFERRED, defer  # noqa: E402
+
+defer(*WEB_PROCESS_DEFERRED)
+
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "objectos_site.settings")
