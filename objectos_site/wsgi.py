@@ -8,15 +8,21 @@ import os
 # them (~10% of the startup). apps.ops.startup freezes them and turns it back on.
 gc.disable()
 
-# `requests` and `yaml`, which DRF imports for features no request uses, load on first
-# use rather than at startup (apps.ops.lazyimports).
-from apps.ops.lazyimports import WEB_PROCESS_DEFERRED, defer  # noqa: E402
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "objectos_site.settings")
 
-defer(*WEB_PROCESS_DEFERRED)
+# `requests` and `yaml`, which DRF imports for features no request uses, load on first
+# use rather than at startup, and off PostgreSQL DRF's PostgreSQL fields (and psycopg
+# with them) are not imported at all (apps.ops.lazyimports).
+from django.conf import settings  # noqa: E402
+
+from apps.ops import lazyimports  # noqa: E402
+
+lazyimports.defer(*lazyimports.WEB_PROCESS_DEFERRED)
+if not settings.IS_POSTGRES:
+    lazyimports.hide(*lazyimports.POSTGRES_ONLY)
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "objectos_site.settings")
 application = get_wsgi_application()
 
 # Server lock, artifact watcher, URLconf, garbage-collector freeze (apps.ops.startup).

@@ -1,4 +1,5 @@
-"""Optional modules a web process imports at startup but seldom or never uses, made lazy.
+"""Optional modules a web process imports at startup but seldom or never uses: made
+lazy (`defer`), or absent where they cannot be used (`hide`).
 
 DRF's `rest_framework.compat` imports `requests` and `yaml` when they are installed, to
 offer `RequestsClient` (tests) and the YAML OpenAPI renderer. Neither serves a data
@@ -13,6 +14,11 @@ imports the real module, puts it in `sys.modules` in the stand-in's place and an
 from it. Code that kept the stand-in (DRF's `compat.yaml`) goes on being answered from
 the real module. A module that is missing, or already imported, is left alone: DRF's
 `except ImportError` still sees a missing one as missing.
+
+`hide` is for `django.contrib.postgres.fields` on any other database than PostgreSQL:
+DRF imports it to map PostgreSQL's model fields, none of which a model on SQLite can
+have, and it pulls in psycopg (~70 ms). A `None` in `sys.modules` makes an import of it
+raise ImportError, which DRF expects when psycopg is not installed.
 
 The standard library's `importlib.util.LazyLoader` does not do here: the `import`
 statement reads `__spec__` of a module found in `sys.modules`, and any attribute read
@@ -30,6 +36,8 @@ from typing import Any
 
 # Imported by rest_framework.compat and unused while serving requests.
 WEB_PROCESS_DEFERRED = ("requests", "yaml")
+# Imported by rest_framework.compat; usable on PostgreSQL only.
+POSTGRES_ONLY = ("django.contrib.postgres.fields",)
 
 _lock = threading.RLock()
 _loaded: dict[str, ModuleType] = {}
@@ -69,3 +77,11 @@ def defer(*names: str) -> list[str]:
         sys.modules[name] = stand_in
         deferred.append(name)
     return deferred
+
+
+def hide(*names: str) -> list[str]:
+    """Make each module not yet imported raise ImportError when imported; return them."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    return hidden
