@@ -9,16 +9,17 @@ from pathlib import Path
 
 import dj_database_url
 
+from objectos_site.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_json_object,
+    refuse,
+)
 from objectos_site.file_storage import files_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 OS_DATA_DIR = Path(os.environ.get("OS_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -133,17 +134,17 @@ else:
     }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 # Keep connections across requests (each gthread thread holds one); health-checked on reuse.
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("OS_CONN_MAX_AGE", 600))
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("OS_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Seconds after a request ended on a connection without a database error during which
 # the next request skips the health check's round trip (apps/ops/backends/postgresql).
-OS_DB_HEALTH_CHECK_WINDOW = float(os.environ.get("OS_DB_HEALTH_CHECK_WINDOW", 1))
+OS_DB_HEALTH_CHECK_WINDOW = env_float("OS_DB_HEALTH_CHECK_WINDOW", 1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "apps.ops.backends.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Fail fast (503 DATABASE_UNAVAILABLE) instead of hanging when the server is unreachable.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", int(os.environ.get("OS_DB_CONNECT_TIMEOUT", 5))
+        "connect_timeout", env_int("OS_DB_CONNECT_TIMEOUT", 5, minimum=1)
     )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
@@ -171,14 +172,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Largest request body (413 PAYLOAD_TOO_LARGE above it; apps.projects.middleware and the
 # JSON parser). File parts of multipart uploads are not counted.
-OS_MAX_BODY_BYTES = int(os.environ.get("OS_MAX_BODY_BYTES", 5 * 1024 * 1024))
+OS_MAX_BODY_BYTES = env_int("OS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OS_MAX_BODY_BYTES
 
 # Files of file/image/avatar/video/audio fields (apps.objectql.files): local disk under
 # OS_DATA_DIR/files, or OS_STORAGE_URL=s3://bucket[/prefix]?endpoint=URL (file_storage.py).
 # An upload is capped by the field's maxSize, and by OS_MAX_UPLOAD_BYTES when it says none.
 OS_STORAGE_URL = os.environ.get("OS_STORAGE_URL", "")
-OS_MAX_UPLOAD_BYTES = int(os.environ.get("OS_MAX_UPLOAD_BYTES", 100 * 1024 * 1024))
+OS_MAX_UPLOAD_BYTES = env_int("OS_MAX_UPLOAD_BYTES", 100 * 1024 * 1024, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -200,16 +201,19 @@ REST_FRAMEWORK = {
 }
 
 # Runtime knobs (README "Configuration").
-OS_KERNEL_CACHE_SIZE = int(os.environ.get("OS_KERNEL_CACHE_SIZE", 32))
-OS_HOST_CACHE_TTL = float(os.environ.get("OS_HOST_CACHE_TTL", 1.0))
-OS_AUTH_CACHE_TTL = float(os.environ.get("OS_AUTH_CACHE_TTL", 2.0))
+OS_KERNEL_CACHE_SIZE = env_int("OS_KERNEL_CACHE_SIZE", 32, minimum=1)
+OS_HOST_CACHE_TTL = env_float("OS_HOST_CACHE_TTL", 1.0)
+OS_AUTH_CACHE_TTL = env_float("OS_AUTH_CACHE_TTL", 2.0)
 # Failed sign-ins per (project, client IP, email) before 429, counted per process.
-OS_SIGN_IN_MAX_FAILURES = int(os.environ.get("OS_SIGN_IN_MAX_FAILURES", 10))
-OS_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("OS_SIGN_IN_WINDOW_SECONDS", 300))
-OS_MAX_PAGE_SIZE = int(os.environ.get("OS_MAX_PAGE_SIZE", 500))
-OS_DEFAULT_PAGE_SIZE = int(os.environ.get("OS_DEFAULT_PAGE_SIZE", 50))
-OS_MAX_BATCH_SIZE = int(os.environ.get("OS_MAX_BATCH_SIZE", 200))
-OS_TOKEN_TTL_SECONDS = int(os.environ.get("OS_TOKEN_TTL_SECONDS", 7 * 24 * 3600))
+OS_SIGN_IN_MAX_FAILURES = env_int("OS_SIGN_IN_MAX_FAILURES", 10, minimum=1)
+OS_SIGN_IN_WINDOW_SECONDS = env_int("OS_SIGN_IN_WINDOW_SECONDS", 300, minimum=1)
+OS_MAX_PAGE_SIZE = env_int("OS_MAX_PAGE_SIZE", 500, minimum=1)
+OS_DEFAULT_PAGE_SIZE = env_int("OS_DEFAULT_PAGE_SIZE", 50, minimum=1)
+if OS_DEFAULT_PAGE_SIZE > OS_MAX_PAGE_SIZE:
+    refuse("OS_DEFAULT_PAGE_SIZE", f"at most OS_MAX_PAGE_SIZE ({OS_MAX_PAGE_SIZE})",
+           str(OS_DEFAULT_PAGE_SIZE))  # fmt: skip
+OS_MAX_BATCH_SIZE = env_int("OS_MAX_BATCH_SIZE", 200, minimum=1)
+OS_TOKEN_TTL_SECONDS = env_int("OS_TOKEN_TTL_SECONDS", 7 * 24 * 3600, minimum=1)
 OS_DEFAULT_PROJECT = os.environ.get("OS_DEFAULT_PROJECT", "")
 OS_ENV = os.environ.get("OS_ENV", "prod")
 
@@ -218,28 +222,43 @@ OS_ENV = os.environ.get("OS_ENV", "prod")
 # objectos.plugins). Budgets per request (0 = off): SQL queries, wall seconds, rows read;
 # OS_PROJECT_BUDGETS overrides them per project: {"crm": {"queries": 500, "seconds": 10}}.
 OS_PLUGINS = os.environ.get("OS_PLUGINS", "")
-OS_BUDGET_MAX_QUERIES = int(os.environ.get("OS_BUDGET_MAX_QUERIES", 0))
-OS_BUDGET_MAX_SECONDS = float(os.environ.get("OS_BUDGET_MAX_SECONDS", 0))
-OS_BUDGET_MAX_ROWS = int(os.environ.get("OS_BUDGET_MAX_ROWS", 0))
-OS_PROJECT_BUDGETS = json.loads(os.environ.get("OS_PROJECT_BUDGETS") or "{}")
+
+
+def _project_budgets(name: str) -> dict[str, dict[str, float]]:
+    budgets = env_json_object(name)
+    for project, limits in budgets.items():
+        if not isinstance(limits, dict) or not all(
+            key in ("queries", "seconds", "rows")
+            and isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            for key, value in limits.items()
+        ):
+            refuse(name, f'{{"<project>": {{"queries"|"seconds"|"rows": number >= 0}}}} '
+                   f"(project {project!r})", json.dumps(limits))  # fmt: skip
+    return budgets
+
+
+OS_BUDGET_MAX_QUERIES = env_int("OS_BUDGET_MAX_QUERIES", 0)
+OS_BUDGET_MAX_SECONDS = env_float("OS_BUDGET_MAX_SECONDS", 0)
+OS_BUDGET_MAX_ROWS = env_int("OS_BUDGET_MAX_ROWS", 0)
+OS_PROJECT_BUDGETS = _project_budgets("OS_PROJECT_BUDGETS")
 
 # Flows (apps.automation.flows, README "Flows"): http nodes refuse loopback, private and
 # link-local addresses unless allowed; their timeout cap (s); items a loop may iterate.
 OS_FLOW_HTTP_ALLOW_PRIVATE = env_bool("OS_FLOW_HTTP_ALLOW_PRIVATE", False)
 # Webhooks may reach loopback, private, link-local and reserved addresses (tests, intranets).
 OS_WEBHOOK_ALLOW_PRIVATE = env_bool("OS_WEBHOOK_ALLOW_PRIVATE", False)
-OS_FLOW_HTTP_TIMEOUT = float(os.environ.get("OS_FLOW_HTTP_TIMEOUT", 30))
-OS_FLOW_MAX_ITERATIONS = int(os.environ.get("OS_FLOW_MAX_ITERATIONS", 1000))
+OS_FLOW_HTTP_TIMEOUT = env_float("OS_FLOW_HTTP_TIMEOUT", 30, minimum=0.1)
+OS_FLOW_MAX_ITERATIONS = env_int("OS_FLOW_MAX_ITERATIONS", 1000, minimum=1)
 
 # Boot modes (apps.ops.boot, README "Boot modes"): file-backed when OS_ARTIFACT_FILE is set,
 # cloud-connected when OS_CLOUD_URL is set, standalone otherwise.
 OS_ARTIFACT_FILE = os.environ.get("OS_ARTIFACT_FILE", "")
 OS_PROJECT = os.environ.get("OS_PROJECT", "")
 OS_HOSTS = [h.strip() for h in os.environ.get("OS_HOSTS", "").split(",") if h.strip()]
-OS_ARTIFACT_POLL_SECONDS = float(os.environ.get("OS_ARTIFACT_POLL_SECONDS", 2))
+OS_ARTIFACT_POLL_SECONDS = env_float("OS_ARTIFACT_POLL_SECONDS", 2, minimum=0.1)
 OS_CLOUD_URL = os.environ.get("OS_CLOUD_URL", "")
 OS_CLOUD_API_KEY = os.environ.get("OS_CLOUD_API_KEY", "")
-OS_CLOUD_POLL_SECONDS = float(os.environ.get("OS_CLOUD_POLL_SECONDS", 30))
+OS_CLOUD_POLL_SECONDS = env_float("OS_CLOUD_POLL_SECONDS", 30, minimum=0.1)
 OS_CACHE_DIR = Path(os.environ.get("OS_CACHE_DIR", OS_DATA_DIR / "cache")).resolve()
 
 # Backups (README "Backup and restore"): where `manage.py backup` and the scheduled backup
@@ -247,24 +266,27 @@ OS_CACHE_DIR = Path(os.environ.get("OS_CACHE_DIR", OS_DATA_DIR / "cache")).resol
 # scheduled backup (unset: none) and how many snapshots it keeps.
 OS_BACKUP_DIR = os.environ.get("OS_BACKUP_DIR", "") or str(OS_DATA_DIR / "backups")
 OS_BACKUP_SCHEDULE = os.environ.get("OS_BACKUP_SCHEDULE", "")
-OS_BACKUP_KEEP = int(os.environ.get("OS_BACKUP_KEEP", 7))
+OS_BACKUP_KEEP = env_int("OS_BACKUP_KEEP", 7, minimum=1)
 
 Q_CLUSTER = {
     "name": os.environ.get("Q_CLUSTER_NAME", "objectos"),
-    "workers": int(os.environ.get("OS_WORKERS", 1)),
+    "workers": env_int("OS_WORKERS", 1, minimum=1),
     "timeout": 300,
     "retry": 360,
     "orm": "default",
     "catch_up": False,
 }
-if os.environ.get("OS_QUEUE_URL", "").startswith("redis://"):
+OS_QUEUE_URL = os.environ.get("OS_QUEUE_URL", "").strip()
+if OS_QUEUE_URL.startswith(("redis://", "rediss://")):
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = os.environ["OS_QUEUE_URL"]
+    Q_CLUSTER["redis"] = OS_QUEUE_URL
+elif OS_QUEUE_URL:
+    refuse("OS_QUEUE_URL", "a redis:// or rediss:// address (unset: the database)", OS_QUEUE_URL)
 
 # Workers (apps.jobs, README "Jobs and workers"): heartbeat period, and how many missed
 # heartbeats make a worker down (its unfinished jobs are then retried).
-OS_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("OS_WORKER_HEARTBEAT_SECONDS", 5))
-OS_WORKER_DOWN_AFTER = int(os.environ.get("OS_WORKER_DOWN_AFTER", 3))
+OS_WORKER_HEARTBEAT_SECONDS = env_float("OS_WORKER_HEARTBEAT_SECONDS", 5, minimum=0.1)
+OS_WORKER_DOWN_AFTER = env_int("OS_WORKER_DOWN_AFTER", 3, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -291,6 +313,7 @@ OS_METRICS_TOKEN = os.environ.get("OS_METRICS_TOKEN", "")
 
 # One line per record on stderr: JSON (apps.ops.logging) or text (OS_LOG_FORMAT=text), each
 # with the request id; one line per request from `objectos.request` (OS_ACCESS_LOG=0: off).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -303,10 +326,10 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "text" if os.environ.get("OS_LOG_FORMAT") == "text" else "json",
+            "formatter": env_choice("OS_LOG_FORMAT", "json", ("json", "text")),
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("OS_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env_choice("OS_LOG_LEVEL", "WARNING", LOG_LEVELS, upper=True)},
     "loggers": {
         "objectos.request": {"level": "INFO" if env_bool("OS_ACCESS_LOG", True) else "WARNING"},
         "objectos.boot": {"level": "INFO"},
