@@ -299,6 +299,8 @@ CONSOLE_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# A web process freezes the garbage collector's view of its startup (apps.ops.startup).
+OS_GC_FREEZE = env_bool("OS_GC_FREEZE", True)
 OS_TLS = env_bool("OS_TLS", False)
 if OS_TLS:
     # Served over HTTPS, usually by a TLS-terminating proxy that sets X-Forwarded-Proto

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 from django.urls import get_resolver
 
@@ -35,7 +35,7 @@ def prepare_server_process() -> None:
     start_watcher()
     get_resolver().url_patterns  # noqa: B018 - imports every view module now
     _refresh_statistics()
-    if os.environ.get("OS_GC_FREEZE", "1") != "0":
+    if settings.OS_GC_FREEZE:
         # No gc.collect() first: after startup it found ~20 unreachable objects and took
         # ~40 ms of the cold start, walking the ~100,000 objects the freeze spares later.
         gc.freeze()

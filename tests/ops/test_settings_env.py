@@ -119,6 +119,8 @@ def settings_with(monkeypatch, tmp_path, **env: str) -> dict:
      "(project 'crm'), not '{\"minutes\": 5}'"),
     ({"OS_LOG_FORMAT": "xml"}, "OS_LOG_FORMAT must be one of json, text, not 'xml'"),
     ({"OS_TLS": "maybe"}, "OS_TLS must be one of 1, true, yes, on, 0, false, no, off, not 'maybe'"),
+    ({"OS_GC_FREEZE": "later"},
+     "OS_GC_FREEZE must be one of 1, true, yes, on, 0, false, no, off, not 'later'"),
 ])  # fmt: skip
 def test_settings_refuse_a_bad_value(monkeypatch, tmp_path, env, message):
     assert refused(lambda: settings_with(monkeypatch, tmp_path, **env)) == message
