@@ -18,7 +18,8 @@ the real module. A module that is missing, or already imported, is left alone: D
 `hide` is for `django.contrib.postgres.fields` on any other database than PostgreSQL:
 DRF imports it to map PostgreSQL's model fields, none of which a model on SQLite can
 have, and it pulls in psycopg (~70 ms). A `None` in `sys.modules` makes an import of it
-raise ImportError, which DRF expects when psycopg is not installed.
+raise ImportError, which DRF expects when psycopg is not installed. So in a web process
+off PostgreSQL, code of a plugin's that imports it fails there, as it would without psycopg.
 
 The standard library's `importlib.util.LazyLoader` does not do here: the `import`
 statement reads `__spec__` of a module found in `sys.modules`, and any attribute read
