@@ -37,28 +37,23 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int, minimum: int = 0) -> int:
-    raw = _raw(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        refuse(name, "a whole number", raw)
-    if value < minimum:
-        refuse(name, f"a whole number of at least {minimum}", raw)
-    return value
+    return _number(name, default, minimum, int, "a whole number")
 
 
 def env_float(name: str, default: float, minimum: float = 0) -> float:
+    return _number(name, default, minimum, float, "a number")
+
+
+def _number(name: str, default: Any, minimum: float, parse: Any, noun: str) -> Any:
     raw = _raw(name)
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        refuse(name, "a number", raw)
+        refuse(name, noun, raw)
     if not math.isfinite(value) or value < minimum:
-        refuse(name, f"a number of at least {minimum:g}", raw)
+        refuse(name, f"{noun} of at least {minimum:g}", raw)
     return value
 
 

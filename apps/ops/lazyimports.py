@@ -41,7 +41,6 @@ WEB_PROCESS_DEFERRED = ("requests", "yaml")
 POSTGRES_ONLY = ("django.contrib.postgres.fields",)
 
 _lock = threading.RLock()
-_loaded: dict[str, ModuleType] = {}
 
 
 class Deferred(ModuleType):
@@ -55,13 +54,11 @@ class Deferred(ModuleType):
 
 
 def _load(name: str) -> ModuleType:
+    """The real module: imported in the stand-in's place the first time."""
     with _lock:
-        real = _loaded.get(name)
-        if real is None:
-            if isinstance(sys.modules.get(name), Deferred):
-                del sys.modules[name]
-            real = _loaded[name] = importlib.import_module(name)
-        return real
+        if isinstance(sys.modules.get(name), Deferred):
+            del sys.modules[name]
+        return importlib.import_module(name)
 
 
 def defer(*names: str) -> list[str]:

@@ -32,25 +32,25 @@ def test_a_whole_number_or_the_default(monkeypatch, raw, value):
     assert env_int("OS_X", 7) == value
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("ten", "OS_X must be a whole number, not 'ten'"),
-    ("1.5", "OS_X must be a whole number, not '1.5'"),
-    ("0", "OS_X must be a whole number of at least 1, not '0'"),
+@pytest.mark.parametrize(("read", "raw", "message"), [
+    (env_int, "ten", "OS_X must be a whole number, not 'ten'"),
+    (env_int, "1.5", "OS_X must be a whole number, not '1.5'"),
+    (env_int, "0", "OS_X must be a whole number of at least 1, not '0'"),
+    (env_float, "soon", "OS_X must be a number, not 'soon'"),
+    (env_float, "nan", "OS_X must be a number of at least 1, not 'nan'"),
+    (env_float, "inf", "OS_X must be a number of at least 1, not 'inf'"),
+    (env_float, "0.5", "OS_X must be a number of at least 1, not '0.5'"),
 ])  # fmt: skip
-def test_a_whole_number_refused(monkeypatch, raw, message):
+def test_a_number_refused(monkeypatch, read, raw, message):
     monkeypatch.setenv("OS_X", raw)
-    assert refused(lambda: env_int("OS_X", 7, minimum=1)) == message
+    assert refused(lambda: read("OS_X", 7, minimum=1)) == message
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("soon", "OS_X must be a number, not 'soon'"),
-    ("nan", "OS_X must be a number of at least 0.1, not 'nan'"),
-    ("inf", "OS_X must be a number of at least 0.1, not 'inf'"),
-    ("0.05", "OS_X must be a number of at least 0.1, not '0.05'"),
-])  # fmt: skip
-def test_a_number_refused(monkeypatch, raw, message):
-    monkeypatch.setenv("OS_X", raw)
-    assert refused(lambda: env_float("OS_X", 2, minimum=0.1)) == message
+def test_a_fractional_minimum_is_named_as_given(monkeypatch):
+    monkeypatch.setenv("OS_X", "0.05")
+    assert refused(lambda: env_float("OS_X", 2, minimum=0.1)) == (
+        "OS_X must be a number of at least 0.1, not '0.05'"
+    )
 
 
 def test_a_number_or_the_default(monkeypatch):
